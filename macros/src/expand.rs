@@ -1,0 +1,187 @@
+//! The expansion of `async_with!`.
+//!
+//! One manager expands to: pin the manager, enter (an error leaves like
+//! `?`), run the block as a panic-catching `async` block whose ways out were
+//! rewritten into a flow enum, build the [`Outcome`] exit sees, await exit,
+//! then replay the way out. Several managers nest: `a = A(), b = B() => {..}`
+//! is `a = A() => { async_with!(b = B() => {..}) }`.
+//!
+//! [`Outcome`]: https://docs.rs/async-with/latest/async_with/enum.Outcome.html
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::Expr;
+
+use crate::parse::{AsyncWith, Manager};
+use crate::rewrite::{Rewriter, Site};
+
+pub fn async_with(mut input: AsyncWith, depth: usize) -> syn::Result<Expr> {
+    let manager = input.managers.remove(0);
+    let body = if input.managers.is_empty() {
+        let block = &input.body;
+        quote!(#block)
+    } else {
+        // The remaining managers form the body: exactly nested semantics.
+        let inner = input.managers.iter().map(|Manager { pat, expr }| match pat {
+            Some(pat) => quote!(#pat = #expr),
+            None => quote!(#expr),
+        });
+        let block = &input.body;
+        quote!({ ::async_with::async_with!(#(#inner),* => #block) })
+    };
+    let mut body: syn::Block = syn::parse2(body)?;
+
+    let flow = format_ident!("AsyncWithFlow{}", depth, span = Span::mixed_site());
+    let mut rewriter = Rewriter::new(flow.clone(), depth);
+    rewriter.visit_block_mut(&mut body);
+    if let Some(mut error) = rewriter.errors.pop() {
+        for other in rewriter.errors {
+            error.combine(other);
+        }
+        return Err(error);
+    }
+    let expanded = expand_one(&manager, &body, &flow, &rewriter.sites);
+    syn::parse2(expanded)
+}
+
+fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[Site]) -> TokenStream {
+    let mixed = Span::mixed_site();
+    let manager_var = quote_spanned!(mixed=> manager);
+    let target = quote_spanned!(mixed=> target);
+    let flow_var = quote_spanned!(mixed=> flow);
+    let action = quote_spanned!(mixed=> action);
+
+    let expr = &manager.expr;
+    let expr_span = expr.span();
+    let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
+    let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
+    let bind = match &manager.pat {
+        Some(pat) => quote! {
+            #[allow(unused_mut)]
+            let #pat = &mut #target;
+        },
+        None => quote!(let _ = &mut #target;),
+    };
+
+    // The flow enum: one type parameter per way out that carries a value.
+    let value_param = format_ident!("V", span = mixed);
+    let mut params = vec![value_param.clone()];
+    let mut variants = vec![quote!(Value(#value_param))];
+    let mut replay_arms = Vec::new();
+    for (index, site) in sites.iter().enumerate() {
+        let variant = Rewriter::variant(index);
+        let param = format_ident!("T{}", index, span = mixed);
+        let suppressible = |replay: TokenStream| {
+            quote! {
+                if suppress {
+                    match (&&::async_with::__private::SuppressedValue(value_type)).value() {
+                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::None => #replay,
+                    }
+                } else {
+                    #replay
+                }
+            }
+        };
+        match site {
+            Site::Return => {
+                params.push(param.clone());
+                variants.push(quote!(#variant(#param)));
+                replay_arms.push(quote!(#flow::#variant(value) => return value,));
+            }
+            Site::Question { span } => {
+                params.push(param.clone());
+                variants.push(quote!(#variant(#param)));
+                let replay = suppressible(quote_spanned!(*span=> match residual? {}));
+                replay_arms.push(quote!(#flow::#variant(residual) => #replay,));
+            }
+            Site::Raise => {
+                params.push(param.clone());
+                variants.push(quote!(#variant(#param)));
+                let replay = suppressible(quote! {{
+                    let ::core::result::Result::Err(error) = residual;
+                    ::async_with::__private::raise!(error)
+                }});
+                replay_arms.push(quote!(#flow::#variant(residual) => #replay,));
+            }
+            Site::Jump {
+                keyword,
+                label,
+                has_value,
+            } => {
+                if *has_value {
+                    params.push(param.clone());
+                    variants.push(quote!(#variant(#param)));
+                    replay_arms.push(quote!(#flow::#variant(value) => #keyword #label value,));
+                } else {
+                    variants.push(quote!(#variant));
+                    replay_arms.push(quote!(#flow::#variant => #keyword #label,));
+                }
+            }
+        }
+    }
+    // Each failed site gives the outcome a view of its residual. The view is
+    // chosen where the error type is concrete: Error, Debug, or opaque.
+    let outcome_failed = sites.iter().enumerate().filter_map(|(index, site)| match site {
+        Site::Question { .. } | Site::Raise => {
+            let variant = Rewriter::variant(index);
+            Some(quote! {
+                ::core::result::Result::Ok(#flow::#variant(residual)) => {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{EraseDebug as _, EraseError as _, EraseOpaque as _};
+                    ::async_with::Outcome::Failed((&&&::async_with::__private::Erase(&*residual)).failure())
+                }
+            })
+        }
+        _ => None,
+    });
+
+    quote! {{
+        let mut #manager_var = #pin;
+        let mut #target = match #enter.await {
+            ::core::result::Result::Ok(target) => target,
+            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+        };
+        #[allow(non_camel_case_types, dead_code)]
+        enum #flow<#(#params),*> {
+            #(#variants),*
+        }
+        impl<#(#params),*> #flow<#(#params),*> {
+            fn value_type(&self) -> ::core::marker::PhantomData<#value_param> {
+                ::core::marker::PhantomData
+            }
+        }
+        let mut #flow_var = {
+            #[allow(unreachable_code)]
+            let block = ::async_with::__private::pin!(::async_with::__private::CatchUnwind::new(async {
+                #bind
+                #flow::Value(#body)
+            }));
+            block.await
+        };
+        let value_type = match &#flow_var {
+            ::core::result::Result::Ok(flow) => flow.value_type(),
+            ::core::result::Result::Err(_) => ::core::marker::PhantomData,
+        };
+        let outcome = match &mut #flow_var {
+            #(#outcome_failed)*
+            ::core::result::Result::Ok(_) => ::async_with::Outcome::Completed,
+            ::core::result::Result::Err(payload) => ::async_with::Outcome::Panicked(payload.view()),
+        };
+        let #action = ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome).await;
+        let suppress = ::async_with::__private::suppresses(&#action);
+        let _ = &value_type;
+        match #flow_var {
+            ::core::result::Result::Err(payload) => payload.resume(),
+            ::core::result::Result::Ok(flow) => match #action {
+                ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+                ::core::result::Result::Ok(_) => match flow {
+                    #flow::Value(value) => value,
+                    #(#replay_arms)*
+                },
+            },
+        }
+    }}
+}

@@ -1,0 +1,102 @@
+//! The input of `async_with!`: `PAT = EXPR, ... => { BLOCK }` or
+//! `EXPR => { BLOCK }`.
+
+use proc_macro2::{Spacing, TokenTree};
+use syn::parse::{Parse, ParseStream};
+use syn::{Block, Expr, Pat, Token};
+
+pub struct AsyncWith {
+    /// Left to right: entered in this order, exited in reverse.
+    pub managers: Vec<Manager>,
+    pub body: Block,
+}
+
+pub struct Manager {
+    /// `None` for the `EXPR => { .. }` form (Python's `async with lock:`).
+    pub pat: Option<Pat>,
+    pub expr: Expr,
+}
+
+impl Parse for AsyncWith {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Err(input.error(
+                "expected a manager: `async_with!(target = manager => { ... })` or `async_with!(manager => { ... })`",
+            ));
+        }
+        let mut managers = Vec::new();
+        loop {
+            managers.push(input.parse()?);
+            if input.peek(Token![=>]) {
+                input.parse::<Token![=>]>()?;
+                break;
+            }
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+                continue;
+            }
+            return Err(input.error(
+                "expected `=>` followed by the block, or `,` followed by another manager",
+            ));
+        }
+        if !input.peek(syn::token::Brace) {
+            return Err(input.error("expected a block `{ ... }` after `=>`"));
+        }
+        let body = input.parse()?;
+        if !input.is_empty() {
+            return Err(input.error("unexpected tokens after the block of `async_with!`"));
+        }
+        Ok(AsyncWith { managers, body })
+    }
+}
+
+impl Parse for Manager {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let pat = if has_binding(input) {
+            let pat = Pat::parse_multi_with_leading_vert(input).map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    format!("invalid pattern before `=` in `async_with!`: {error}"),
+                )
+            })?;
+            if !input.peek(Token![=]) || input.peek(Token![=>]) {
+                return Err(input.error(
+                    "expected `=` after the pattern: `async_with!(pattern = manager => { ... })`",
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            Some(pat)
+        } else {
+            None
+        };
+        let expr = input.parse()?;
+        Ok(Manager { pat, expr })
+    }
+}
+
+/// Whether the next manager has the `PAT =` form: a lone `=` (not part of
+/// `==`, `=>`, `<=`, `+=`, ...) before the next top-level `,` or `=>`.
+fn has_binding(input: ParseStream) -> bool {
+    let tokens: Vec<TokenTree> = input.fork().cursor().token_stream().into_iter().collect();
+    let mut previous_joint = false;
+    for (index, token) in tokens.iter().enumerate() {
+        if let TokenTree::Punct(punct) = token {
+            let next = tokens.get(index + 1);
+            let next_char = match next {
+                Some(TokenTree::Punct(next)) => Some(next.as_char()),
+                _ => None,
+            };
+            let joined_with_next = punct.spacing() == Spacing::Joint && next_char.is_some();
+            match punct.as_char() {
+                ',' if !previous_joint => return false,
+                '=' if next_char == Some('>') && joined_with_next => return false,
+                '=' if !previous_joint && !joined_with_next => return true,
+                _ => {}
+            }
+            previous_joint = punct.spacing() == Spacing::Joint;
+        } else {
+            previous_joint = false;
+        }
+    }
+    false
+}

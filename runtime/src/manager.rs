@@ -1,0 +1,184 @@
+//! The manager traits: the friendly one users implement, and the pinned one
+//! `async_with!` drives.
+
+use core::future::Future;
+use core::pin::Pin;
+
+use crate::Outcome;
+
+/// What exit decided about a failed block.
+///
+/// Python's `__aexit__` returns a truthy value to swallow the exception;
+/// here exit returns [`ExitAction::Suppress`].
+///
+/// Suppression applies only to [`Outcome::Failed`]: a completed block has
+/// nothing to suppress and a panic always resumes. A suppressed failure makes
+/// `async_with!` evaluate to `()` and go on after the macro; this needs the
+/// block's value to be `()`. For a block of any other type there is no value
+/// to go on with, so the failure propagates as if exit had returned
+/// [`ExitAction::Propagate`] (see the crate docs, "Suppression").
+///
+/// ```
+/// use async_with::{ExitAction, Outcome};
+///
+/// fn swallow_timeouts(outcome: &Outcome<'_>) -> ExitAction {
+///     match outcome.failure() {
+///         Some(failure) if failure.is::<std::io::Error>() => ExitAction::Suppress,
+///         _ => ExitAction::Propagate,
+///     }
+/// }
+/// assert_eq!(swallow_timeouts(&Outcome::Completed), ExitAction::Propagate);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[must_use]
+pub enum ExitAction {
+    /// Let the block's failure go on (the usual answer).
+    #[default]
+    Propagate,
+    /// Swallow the block's failure; execution continues after `async_with!`.
+    Suppress,
+}
+
+/// An async context manager: Python's class with `__aenter__`/`__aexit__`.
+///
+/// `enter` produces the *target*. The block of
+/// [`async_with!`](crate::async_with) borrows it (`let PAT = &mut target;`),
+/// and `exit` gets it back by value afterwards, together with how the block
+/// ended, so that it can close, commit or roll back the resource the block
+/// used.
+///
+/// `exit` is awaited exactly once on every way out of the block: normal end,
+/// `return`, `break`, `continue`, a failing `?` and a panic.
+///
+/// ```
+/// use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
+///
+/// struct Connection {
+///     log: Vec<String>,
+/// }
+///
+/// impl AsyncContextManager for Connection {
+///     type Target = String;
+///     type Error = std::convert::Infallible;
+///
+///     async fn enter(&mut self) -> Result<String, Self::Error> {
+///         self.log.push("open".into());
+///         Ok("Connected".into())
+///     }
+///
+///     async fn exit(&mut self, conn: String, outcome: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+///         self.log.push(format!("close {conn} ({})", if outcome.is_completed() { "ok" } else { "failed" }));
+///         Ok(ExitAction::Propagate)
+///     }
+/// }
+///
+/// # async fn run() {
+/// let mut manager = Connection { log: Vec::new() };
+/// let len = async_with!(conn = &mut manager => { conn.len() });
+/// assert_eq!(len, 9);
+/// assert_eq!(manager.log, ["open", "close Connected (ok)"]);
+/// # }
+/// # async_with::__private::block_on(run());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an async context manager",
+    label = "this is not an `AsyncContextManager`",
+    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn"
+)]
+#[allow(async_fn_in_trait)] // Send-ness is visible wherever the manager's type is concrete, as in `async_with!`.
+pub trait AsyncContextManager {
+    /// What `enter` produces and the block borrows.
+    type Target;
+    /// The error `enter` and `exit` can fail with. Use
+    /// [`Infallible`](core::convert::Infallible) for managers that cannot
+    /// fail: they then work in functions returning `()` or `Option`.
+    type Error;
+
+    /// Sets up the resource (Python's `__aenter__`). An error here means the
+    /// block and `exit` never run.
+    async fn enter(&mut self) -> Result<Self::Target, Self::Error>;
+
+    /// Tears the resource down (Python's `__aexit__`), given back the target
+    /// and how the block ended. Returning an error replaces a failure of the
+    /// block (Python's semantics); the block's error is in `outcome` for the
+    /// error to keep (see the crate docs, "When exit fails too").
+    async fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, Self::Error>;
+}
+
+/// `&mut M` is a manager when `M` is, so a manager can be inspected after
+/// the block that used it.
+impl<M: AsyncContextManager + ?Sized> AsyncContextManager for &mut M {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    async fn enter(&mut self) -> Result<Self::Target, Self::Error> {
+        (**self).enter().await
+    }
+
+    async fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, Self::Error> {
+        (**self).exit(target, outcome).await
+    }
+}
+
+/// The form of a manager that [`async_with!`](crate::async_with) drives: the
+/// same two steps, on a pinned manager.
+///
+/// Generator managers (`#[async_context]`) keep their suspended function
+/// inside themselves, which must not move once started; they implement this
+/// trait directly. Every `Unpin` [`AsyncContextManager`] gets it for free, so
+/// hand-written managers never see `Pin`. Implement this trait by hand only
+/// for a manager that itself needs pinning.
+///
+/// ```
+/// use async_with::PinnedContextManager;
+///
+/// fn assert_manager<M: PinnedContextManager<Target = u8>>(_: M) {}
+/// assert_manager(async_with::__private::Ready(7_u8));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an async context manager",
+    label = "this is not an `AsyncContextManager`",
+    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn",
+    note = "a hand-written manager must also be `Unpin`"
+)]
+pub trait PinnedContextManager {
+    /// See [`AsyncContextManager::Target`].
+    type Target;
+    /// See [`AsyncContextManager::Error`].
+    type Error;
+
+    /// See [`AsyncContextManager::enter`].
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, Self::Error>>;
+
+    /// See [`AsyncContextManager::exit`].
+    fn exit<'a>(
+        self: Pin<&'a mut Self>,
+        target: Self::Target,
+        outcome: Outcome<'a>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> + 'a;
+}
+
+impl<M: AsyncContextManager + Unpin> PinnedContextManager for M {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, Self::Error>> {
+        AsyncContextManager::enter(self.get_mut())
+    }
+
+    fn exit<'a>(
+        self: Pin<&'a mut Self>,
+        target: Self::Target,
+        outcome: Outcome<'a>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> + 'a {
+        AsyncContextManager::exit(self.get_mut(), target, outcome)
+    }
+}

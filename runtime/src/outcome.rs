@@ -1,0 +1,343 @@
+//! How a block ended, as the manager's exit sees it.
+
+use core::any::Any;
+use core::fmt;
+
+use sync_wrapper::SyncWrapper;
+
+/// How the block of an [`async_with!`](crate::async_with) ended.
+///
+/// Exit receives it by value; it borrows the block's error or panic payload,
+/// which stay owned by `async_with!` so that the original can propagate
+/// untouched afterwards.
+///
+/// ```
+/// use async_with::Outcome;
+///
+/// fn describe(outcome: &Outcome<'_>) -> String {
+///     match outcome {
+///         Outcome::Completed => "completed".to_string(),
+///         Outcome::Failed(failure) => format!("failed: {failure}"),
+///         Outcome::Panicked(panic) => format!("panicked: {:?}", panic.message()),
+///         _ => "something else".to_string(),
+///     }
+/// }
+/// assert_eq!(describe(&Outcome::Completed), "completed");
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome<'a> {
+    /// The block ran to its end, or left through `return`, `break` or
+    /// `continue`. None of these are failures.
+    Completed,
+    /// A `?` in the block failed (or, with several managers, an inner
+    /// manager failed to enter or exit).
+    Failed(Failure<'a>),
+    /// The block panicked. The panic resumes after exit, whatever exit
+    /// returns.
+    Panicked(Panic<'a>),
+}
+
+impl Outcome<'_> {
+    /// `true` when the block ended without a failure or a panic.
+    ///
+    /// ```
+    /// assert!(async_with::Outcome::Completed.is_completed());
+    /// ```
+    pub fn is_completed(&self) -> bool {
+        matches!(self, Outcome::Completed)
+    }
+
+    /// `true` when a `?` in the block failed.
+    ///
+    /// ```
+    /// assert!(!async_with::Outcome::Completed.is_failed());
+    /// ```
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Outcome::Failed(_))
+    }
+
+    /// `true` when the block panicked.
+    ///
+    /// ```
+    /// assert!(!async_with::Outcome::Completed.is_panicked());
+    /// ```
+    pub fn is_panicked(&self) -> bool {
+        matches!(self, Outcome::Panicked(_))
+    }
+
+    /// The failure, when the block failed.
+    ///
+    /// ```
+    /// assert!(async_with::Outcome::Completed.failure().is_none());
+    /// ```
+    pub fn failure(&self) -> Option<&Failure<'_>> {
+        match self {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+}
+
+/// The error a failed block left, borrowed from `async_with!`.
+///
+/// It can be formatted (`Display` uses the error's `Display` when it has
+/// one, its `Debug` otherwise) and downcast to its concrete type. The error
+/// is the one the `?` saw, before any `From` conversion.
+///
+/// Errors that are not `Debug + Send + Sync + 'static` can still fail a block;
+/// exit then sees an opaque failure that only knows the type's name.
+///
+/// ```
+/// use async_with::Failure;
+///
+/// #[derive(Debug)]
+/// struct Timeout;
+///
+/// let error = Timeout;
+/// let failure = Failure::new(&error);
+/// assert!(failure.is::<Timeout>());
+/// assert_eq!(failure.to_string(), "Timeout");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Failure<'a> {
+    repr: Repr<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Repr<'a> {
+    Error {
+        error: &'a (dyn Any + Send + Sync),
+        fmt_debug: fn(&(dyn Any + Send + Sync), &mut fmt::Formatter<'_>) -> fmt::Result,
+        fmt_display: Option<fn(&(dyn Any + Send + Sync), &mut fmt::Formatter<'_>) -> fmt::Result>,
+        type_name: &'static str,
+    },
+    None,
+    Opaque {
+        type_name: &'static str,
+    },
+}
+
+impl<'a> Failure<'a> {
+    /// A failure viewing `error`, formatted with `Debug`.
+    ///
+    /// ```
+    /// let failure = async_with::Failure::new(&42_u8);
+    /// assert_eq!(failure.downcast_ref::<u8>(), Some(&42));
+    /// ```
+    pub fn new<E>(error: &'a E) -> Self
+    where
+        E: fmt::Debug + Send + Sync + 'static,
+    {
+        Failure {
+            repr: Repr::Error {
+                error,
+                fmt_debug: fmt_debug::<E>,
+                fmt_display: None,
+                type_name: core::any::type_name::<E>(),
+            },
+        }
+    }
+
+    /// A failure viewing `error`, formatted with its `Display` impl.
+    ///
+    /// ```
+    /// let error = std::io::Error::other("disk full");
+    /// let failure = async_with::Failure::with_display(&error);
+    /// assert_eq!(failure.to_string(), "disk full");
+    /// ```
+    pub fn with_display<E>(error: &'a E) -> Self
+    where
+        E: fmt::Debug + fmt::Display + Send + Sync + 'static,
+    {
+        Failure {
+            repr: Repr::Error {
+                error,
+                fmt_debug: fmt_debug::<E>,
+                fmt_display: Some(fmt_display::<E>),
+                type_name: core::any::type_name::<E>(),
+            },
+        }
+    }
+
+    /// The failure of a `?` applied to `None`.
+    ///
+    /// ```
+    /// assert!(async_with::Failure::none().is_none());
+    /// ```
+    pub fn none() -> Self {
+        Failure { repr: Repr::None }
+    }
+
+    /// A failure whose error cannot be viewed (it is not
+    /// `Debug + Send + Sync + 'static`); only its type name is known.
+    ///
+    /// ```
+    /// let failure = async_with::Failure::opaque::<std::rc::Rc<String>>();
+    /// assert!(failure.downcast_ref::<std::rc::Rc<String>>().is_none());
+    /// ```
+    pub fn opaque<E: ?Sized>() -> Self {
+        Failure {
+            repr: Repr::Opaque {
+                type_name: core::any::type_name::<E>(),
+            },
+        }
+    }
+
+    /// The error, if it has type `E`.
+    ///
+    /// ```
+    /// let failure = async_with::Failure::new(&"boom");
+    /// assert_eq!(failure.downcast_ref::<&str>(), Some(&"boom"));
+    /// assert_eq!(failure.downcast_ref::<String>(), None);
+    /// ```
+    pub fn downcast_ref<E: 'static>(&self) -> Option<&'a E> {
+        match self.repr {
+            Repr::Error { error, .. } => error.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// `true` if the error has type `E`.
+    ///
+    /// ```
+    /// assert!(async_with::Failure::new(&1_i32).is::<i32>());
+    /// ```
+    pub fn is<E: 'static>(&self) -> bool {
+        self.downcast_ref::<E>().is_some()
+    }
+
+    /// `true` if the failure is a `?` applied to `None`.
+    ///
+    /// ```
+    /// assert!(!async_with::Failure::new(&1_i32).is_none());
+    /// ```
+    pub fn is_none(&self) -> bool {
+        matches!(self.repr, Repr::None)
+    }
+
+    /// The name of the error's type (`"Option::None"` for a `None`).
+    ///
+    /// ```
+    /// assert_eq!(async_with::Failure::new(&1_i32).type_name(), "i32");
+    /// ```
+    pub fn type_name(&self) -> &'static str {
+        match self.repr {
+            Repr::Error { type_name, .. } | Repr::Opaque { type_name } => type_name,
+            Repr::None => "Option::None",
+        }
+    }
+}
+
+fn fmt_debug<E: fmt::Debug + 'static>(
+    error: &(dyn Any + Send + Sync),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    match error.downcast_ref::<E>() {
+        Some(error) => fmt::Debug::fmt(error, f),
+        None => f.write_str("<error>"),
+    }
+}
+
+fn fmt_display<E: fmt::Display + 'static>(
+    error: &(dyn Any + Send + Sync),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    match error.downcast_ref::<E>() {
+        Some(error) => fmt::Display::fmt(error, f),
+        None => f.write_str("<error>"),
+    }
+}
+
+impl fmt::Debug for Failure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.repr {
+            Repr::Error {
+                error, fmt_debug, ..
+            } => fmt_debug(error, f),
+            Repr::None => f.write_str("None"),
+            Repr::Opaque { type_name } => write!(f, "<{type_name}>"),
+        }
+    }
+}
+
+impl fmt::Display for Failure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.repr {
+            Repr::Error {
+                error,
+                fmt_display: Some(fmt_display),
+                ..
+            } => fmt_display(error, f),
+            _ => fmt::Debug::fmt(self, f),
+        }
+    }
+}
+
+/// The panic a block raised, borrowed from `async_with!`.
+///
+/// The usual payloads (`&'static str` and `String`, what `panic!` produces)
+/// are readable through [`Panic::message`]. Any other payload (from
+/// `std::panic::panic_any`) is reachable through [`Panic::payload_mut`]:
+/// a payload is `Send` but not `Sync`, so it is only handed out through
+/// `&mut`, which keeps `&Outcome` usable across an `.await` in a `Send`
+/// future.
+///
+/// ```
+/// let mut payload = async_with::__private::PanicPayload::new(Box::new("boom"));
+/// let panic = payload.view();
+/// assert_eq!(panic.message(), Some("boom"));
+/// ```
+pub struct Panic<'a> {
+    message: Option<&'a str>,
+    payload: Option<SyncWrapper<&'a mut (dyn Any + Send)>>,
+}
+
+impl<'a> Panic<'a> {
+    pub(crate) fn message_only(message: &'a str) -> Self {
+        Panic {
+            message: Some(message),
+            payload: None,
+        }
+    }
+
+    pub(crate) fn other(payload: &'a mut (dyn Any + Send)) -> Self {
+        Panic {
+            message: None,
+            payload: Some(SyncWrapper::new(payload)),
+        }
+    }
+
+    /// The panic message, when the payload is a `&str` or a `String`.
+    ///
+    /// ```
+    /// let mut payload = async_with::__private::PanicPayload::new(Box::new(String::from("x")));
+    /// assert_eq!(payload.view().message(), Some("x"));
+    /// ```
+    pub fn message(&self) -> Option<&'a str> {
+        self.message
+    }
+
+    /// A payload that is neither `&str` nor `String`, for downcasting.
+    ///
+    /// ```
+    /// let mut payload = async_with::__private::PanicPayload::new(Box::new(7_u32));
+    /// let mut panic = payload.view();
+    /// assert_eq!(panic.payload_mut().and_then(|p| p.downcast_mut::<u32>()), Some(&mut 7));
+    /// ```
+    pub fn payload_mut(&mut self) -> Option<&mut (dyn Any + Send)> {
+        match &mut self.payload {
+            Some(payload) => Some(&mut **payload.get_mut()),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Debug for Panic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message {
+            Some(message) => f.debug_tuple("Panic").field(&message).finish(),
+            None => f.write_str("Panic(<non-string payload>)"),
+        }
+    }
+}
