@@ -57,6 +57,7 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
     let expr_span = expr.span();
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
+    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(error));
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -76,6 +77,8 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
         let suppressible = |replay: TokenStream| {
             quote! {
                 if suppress {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
                     match (&&::async_with::__private::SuppressedValue(value_type)).value() {
                         ::core::option::Option::Some(value) => value,
                         ::core::option::Option::None => #replay,
@@ -142,7 +145,7 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
         let mut #manager_var = #pin;
         let mut #target = match #enter.await {
             ::core::result::Result::Ok(target) => target,
-            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+            ::core::result::Result::Err(error) => #raise,
         };
         #[allow(non_camel_case_types, dead_code)]
         enum #flow<#(#params),*> {
@@ -157,7 +160,8 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
             #[allow(unreachable_code)]
             let block = ::async_with::__private::pin!(::async_with::__private::CatchUnwind::new(async {
                 #bind
-                #flow::Value(#body)
+                let value = #body;
+                #flow::Value(value)
             }));
             block.await
         };
@@ -176,7 +180,7 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
         match #flow_var {
             ::core::result::Result::Err(payload) => payload.resume(),
             ::core::result::Result::Ok(flow) => match #action {
-                ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+                ::core::result::Result::Err(error) => #raise,
                 ::core::result::Result::Ok(_) => match flow {
                     #flow::Value(value) => value,
                     #(#replay_arms)*

@@ -1,0 +1,654 @@
+//! One test (or more) per rule of SPEC §2, rules 1-9, 11 and 12, each run on
+//! the runtime-free executor and on tokio.
+
+mod common;
+
+use async_with::async_with;
+use common::{run_both, Counter, Log, ManagerError, OnExit, Recorder};
+
+#[derive(Debug, PartialEq)]
+enum AppError {
+    Manager(ManagerError),
+    Parse(std::num::ParseIntError),
+    Other(&'static str),
+}
+
+impl From<ManagerError> for AppError {
+    fn from(error: ManagerError) -> Self {
+        AppError::Manager(error)
+    }
+}
+
+impl From<std::num::ParseIntError> for AppError {
+    fn from(error: std::num::ParseIntError) -> Self {
+        AppError::Parse(error)
+    }
+}
+
+impl From<&'static str> for AppError {
+    fn from(error: &'static str) -> Self {
+        AppError::Other(error)
+    }
+}
+
+#[test]
+fn rule_01_enter_fails_block_and_exit_never_run() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let ran = std::cell::Cell::new(false);
+        let result: Result<u32, AppError> = async {
+            let value = async_with!(_conn = Recorder::new("a", &log).failing_enter() => {
+                ran.set(true);
+                1
+            });
+            Ok(value)
+        }
+        .await;
+        assert!(!ran.get(), "the block ran although enter failed");
+        (result, log.events())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Manager(ManagerError {
+            name: "a",
+            step: "enter",
+            saw: None
+        }))
+    );
+    assert_eq!(events, ["enter a failed"]);
+}
+
+#[test]
+fn rule_02_block_completes_exit_sees_completed_and_value_is_returned() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value: Result<usize, AppError> = async {
+            Ok(async_with!(conn = Recorder::new("a", &log) => {
+                common::yield_now().await;
+                conn.len()
+            }))
+        }
+        .await;
+        (value, log.events())
+    });
+    assert_eq!(value, Ok("a-target".len()));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+async fn early_return(log: &Log, order: &Log) -> Result<&'static str, AppError> {
+    async_with!(_conn = Recorder::new("a", log) => {
+        return Ok({
+            order.push("return value computed");
+            log.push("return value computed");
+            "early"
+        });
+    });
+    #[allow(unreachable_code)]
+    Ok("late")
+}
+
+#[test]
+fn rule_03_return_runs_exit_first_and_evaluates_its_value_before_exit() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result = early_return(&log, &Log::default()).await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("early"));
+    assert_eq!(
+        events,
+        ["enter a", "return value computed", "exit a (a-target): completed"]
+    );
+}
+
+#[test]
+fn rule_03_labelled_break_from_an_inner_loop_leaves_the_outer_loop_after_exit() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let mut rounds = 0;
+        let result: Result<u32, AppError> = async {
+            let found = 'outer: loop {
+                rounds += 1;
+                async_with!(_conn = Recorder::new("a", &log) => {
+                    for i in 0.. {
+                        if i == 3 {
+                            break 'outer i * 10;
+                        }
+                    }
+                });
+                unreachable!("the labelled break left the loop");
+            };
+            Ok(found)
+        }
+        .await;
+        (result.map(|found| (found, rounds)), log.events())
+    });
+    assert_eq!(result, Ok((30, 1)));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+#[test]
+fn rule_03_continue_and_break_run_exit_every_time() {
+    let (visited, events) = run_both(|| async {
+        let log = Log::default();
+        let mut visited = Vec::new();
+        let result: Result<(), AppError> = async {
+            for i in 0..5 {
+                async_with!(_conn = Recorder::new("a", &log) => {
+                    if i % 2 == 0 {
+                        continue;
+                    }
+                    if i == 3 {
+                        break;
+                    }
+                    visited.push(i);
+                });
+            }
+            Ok(())
+        }
+        .await;
+        result.unwrap();
+        (visited, log.events().len())
+    });
+    // i = 0 (continue), 1 (visit), 2 (continue), 3 (break): four enters and four exits.
+    assert_eq!(visited, [1]);
+    assert_eq!(events, 8);
+}
+
+#[test]
+fn rule_04_question_mark_on_result_fails_exit_sees_error_and_it_propagates_converted() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<i32, AppError> = async {
+            let value = async_with!(_conn = Recorder::new("a", &log) => {
+                let n: i32 = "not a number".parse()?;
+                n
+            });
+            Ok(value)
+        }
+        .await;
+        (result, log.events())
+    });
+    let expected = "not a number".parse::<i32>().unwrap_err();
+    assert_eq!(result, Err(AppError::Parse(expected.clone())));
+    assert_eq!(
+        events,
+        ["enter a", &format!("exit a (a-target): failed({expected})")]
+    );
+}
+
+#[test]
+fn rule_04_exit_can_downcast_the_error_to_its_concrete_type() {
+    use async_with::{AsyncContextManager, ExitAction, Outcome};
+
+    struct Downcaster(Option<std::num::IntErrorKind>);
+    impl AsyncContextManager for Downcaster {
+        type Target = ();
+        type Error = std::convert::Infallible;
+        async fn enter(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        async fn exit(&mut self, _: (), outcome: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+            let failure = outcome.failure().expect("the block failed");
+            assert!(failure.is::<std::num::ParseIntError>());
+            assert!(!failure.is::<std::io::Error>());
+            self.0 = failure
+                .downcast_ref::<std::num::ParseIntError>()
+                .map(|error| error.kind().clone());
+            Ok(ExitAction::Propagate)
+        }
+    }
+
+    let kind = run_both(|| async {
+        let mut manager = Downcaster(None);
+        let result: Result<(), AppError> = async {
+            async_with!(&mut manager => {
+                let _: u8 = "".parse()?;
+            });
+            Ok(())
+        }
+        .await;
+        assert!(matches!(result, Err(AppError::Parse(_))));
+        manager.0
+    });
+    assert_eq!(kind, Some(std::num::IntErrorKind::Empty));
+}
+
+#[test]
+fn rule_04_question_mark_on_option_fails_and_propagates_none() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Option<u32> = async {
+            let value = async_with!(counter = Counter::default() => {
+                log.push(format!("target {counter}"));
+                let missing: Option<u32> = None;
+                missing?
+            });
+            Some(value + 1)
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, None);
+    assert_eq!(events, ["target 0"]);
+}
+
+#[test]
+fn rule_04_option_failure_is_visible_to_exit_and_infallible_managers_work_in_option_fns() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Option<u32> = async {
+            async_with!(_quiet = common::Quiet::new(&log) => {
+                None::<u32>?;
+            });
+            Some(1)
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, None);
+    assert_eq!(events, ["enter quiet", "exit quiet: failed(None)"]);
+}
+
+async fn unit_fn(log: &Log) {
+    async_with!(_quiet = common::Quiet::new(log) => {
+        log.push("in unit fn");
+    });
+}
+
+#[test]
+fn infallible_managers_work_in_functions_returning_unit() {
+    let events = run_both(|| async {
+        let log = Log::default();
+        unit_fn(&log).await;
+        log.events()
+    });
+    assert_eq!(events, ["enter quiet", "in unit fn", "exit quiet: completed"]);
+}
+
+#[test]
+fn rule_05_exit_suppresses_a_failure_and_execution_continues_after_the_macro() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&'static str, AppError> = async {
+            async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                Err("boom")?;
+                log.push("not reached");
+            });
+            log.push("after the macro");
+            Ok("went on")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("went on"));
+    assert_eq!(
+        events,
+        ["enter a", "exit a (a-target): failed(\"boom\")", "after the macro"]
+    );
+}
+
+#[test]
+fn rule_05_a_block_with_a_value_cannot_be_suppressed_so_its_failure_propagates() {
+    // Typing rule: a suppressed failure makes `async_with!` evaluate to `()`.
+    // A block whose value is not `()` has no value to go on with, so exit's
+    // `Suppress` is not honoured and the failure propagates untouched.
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<u32, AppError> = async {
+            let value = async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                let n: u32 = "x".parse()?;
+                n
+            });
+            Ok(value)
+        }
+        .await;
+        (result, log.events())
+    });
+    assert!(matches!(result, Err(AppError::Parse(_))));
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
+fn rule_05_suppress_on_a_completed_block_changes_nothing() {
+    let value = run_both(|| async {
+        let log = Log::default();
+        let result: Result<u8, AppError> = async {
+            Ok(async_with!(_c = Recorder::new("a", &log).on_exit(OnExit::Suppress) => { 7 }))
+        }
+        .await;
+        result
+    });
+    assert_eq!(value, Ok(7));
+}
+
+#[test]
+fn rule_06_panic_runs_exit_with_the_payload_then_resumes_the_same_payload() {
+    let events = run_both(|| async {
+        let log = Log::default();
+        let caught = {
+            let future = std::panic::AssertUnwindSafe(async {
+                let _: Result<(), AppError> = async {
+                    async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                        common::yield_now().await;
+                        std::panic::panic_any(String::from("block panicked"));
+                    });
+                    log.push("not reached: panics are never suppressed");
+                    Ok(())
+                }
+                .await;
+            });
+            catch_unwind_future(future).await
+        };
+        let payload = caught.expect_err("the panic resumed");
+        let message = payload.downcast::<String>().expect("same payload type");
+        log.push(format!("caught {message}"));
+        log.events()
+    });
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "exit a (a-target): panicked(block panicked)",
+            "caught block panicked"
+        ]
+    );
+}
+
+#[test]
+fn rule_06_non_string_payloads_reach_exit_through_payload_mut() {
+    use async_with::{AsyncContextManager, ExitAction, Outcome};
+
+    #[derive(Debug, PartialEq)]
+    struct Code(u32);
+    struct Grab(Option<u32>);
+    impl AsyncContextManager for Grab {
+        type Target = ();
+        type Error = std::convert::Infallible;
+        async fn enter(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        async fn exit(&mut self, _: (), outcome: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+            if let Outcome::Panicked(mut panic) = outcome {
+                assert_eq!(panic.message(), None);
+                self.0 = panic
+                    .payload_mut()
+                    .and_then(|payload| payload.downcast_mut::<Code>())
+                    .map(|code| code.0);
+            }
+            Ok(ExitAction::Propagate)
+        }
+    }
+    let (seen, resumed) = run_both(|| async {
+        let mut grab = Grab(None);
+        let caught = catch_unwind_future(std::panic::AssertUnwindSafe(async {
+            async_with!(&mut grab => {
+                std::panic::panic_any(Code(42));
+            })
+        }))
+        .await;
+        let resumed = caught.unwrap_err().downcast::<Code>().map(|code| *code).ok();
+        (grab.0, resumed)
+    });
+    assert_eq!(seen, Some(42));
+    assert_eq!(resumed, Some(Code(42)));
+}
+
+/// `catch_unwind` for a future, without extra dependencies.
+async fn catch_unwind_future<F: std::future::Future + std::panic::UnwindSafe>(
+    future: F,
+) -> Result<F::Output, Box<dyn std::any::Any + Send>> {
+    let mut future = Box::pin(future);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(value)) => std::task::Poll::Ready(Ok(value)),
+            Err(payload) => std::task::Poll::Ready(Err(payload)),
+        }
+    })
+    .await
+}
+
+#[test]
+fn rule_07_exit_fails_after_a_completed_block_and_its_error_propagates() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<u8, AppError> = async {
+            Ok(async_with!(_c = Recorder::new("a", &log).on_exit(OnExit::Fail) => { 1 }))
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Manager(ManagerError {
+            name: "a",
+            step: "exit",
+            saw: Some("completed".into())
+        }))
+    );
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+#[test]
+fn rule_08_exit_fails_after_a_failed_block_and_the_caller_reaches_both_errors() {
+    // Python's rule: exit's error replaces the block's, and keeps it as its
+    // context. Exit has the block's error in hand (`Outcome::Failed`); the
+    // `Recorder` keeps its rendering in `saw`, so the caller reaches both.
+    let result = run_both(|| async {
+        let log = Log::default();
+        let result: Result<(), AppError> = async {
+            async_with!(_c = Recorder::new("a", &log).on_exit(OnExit::Fail) => {
+                let _: u8 = "300".parse()?;
+            });
+            Ok(())
+        }
+        .await;
+        result
+    });
+    let body_error = "300".parse::<u8>().unwrap_err();
+    match result {
+        Err(AppError::Manager(exit_error)) => {
+            assert_eq!(exit_error.step, "exit");
+            assert_eq!(exit_error.saw, Some(format!("failed({body_error})")));
+        }
+        other => panic!("expected the exit error, got {other:?}"),
+    }
+}
+
+#[test]
+fn rule_09_managers_enter_left_to_right_and_exit_right_to_left() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<String, AppError> = async {
+            Ok(async_with!(a = Recorder::new("a", &log), b = Recorder::new("b", &log) => {
+                format!("{a}+{b}")
+            }))
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(value, Ok("a-target+b-target".to_string()));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "exit b (b-target): completed",
+            "exit a (a-target): completed"
+        ]
+    );
+}
+
+#[test]
+fn rule_09_second_enter_fails_and_the_first_manager_exits_with_that_failure() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<(), AppError> = async {
+            async_with!(_a = Recorder::new("a", &log), _b = Recorder::new("b", &log).failing_enter() => {
+                log.push("block");
+            });
+            Ok(())
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Manager(ManagerError {
+            name: "b",
+            step: "enter",
+            saw: None
+        }))
+    );
+    assert_eq!(
+        events,
+        ["enter a", "enter b failed", "exit a (a-target): failed(b failed to enter)"]
+    );
+}
+
+#[test]
+fn rule_09_three_managers_innermost_fails_each_outer_exit_sees_what_the_inner_left() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<(), AppError> = async {
+            async_with!(
+                _a = Recorder::new("a", &log),
+                _b = Recorder::new("b", &log).on_exit(OnExit::Fail),
+                _c = Recorder::new("c", &log) => {
+                Err("block failed")?;
+            });
+            Ok(())
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(
+        result,
+        Err(AppError::Manager(ManagerError {
+            name: "b",
+            step: "exit",
+            saw: Some("failed(\"block failed\")".into())
+        }))
+    );
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "enter c",
+            "exit c (c-target): failed(\"block failed\")",
+            "exit b (b-target): failed(\"block failed\")",
+            // b's exit error replaced the block's failure.
+            "exit a (a-target): failed(b failed to exit)",
+        ]
+    );
+}
+
+#[test]
+fn rule_09_inner_suppression_turns_the_outcome_into_completed_for_the_outer() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&str, AppError> = async {
+            async_with!(_a = Recorder::new("a", &log), _b = Recorder::new("b", &log).on_exit(OnExit::Suppress) => {
+                Err("swallowed")?;
+            });
+            Ok("continued")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("continued"));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "exit b (b-target): failed(\"swallowed\")",
+            "exit a (a-target): completed",
+        ]
+    );
+}
+
+#[test]
+fn rule_11_every_entered_manager_exits_exactly_once_on_every_path() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    #[derive(Clone, Copy, Debug)]
+    enum Path {
+        Complete,
+        Return,
+        Question,
+        Break,
+        Continue,
+        Panic,
+    }
+
+    async fn run(path: Path, mut counter: Counter) -> Option<u8> {
+        let mut iterations = 0;
+        loop {
+            iterations += 1;
+            if iterations > 1 {
+                return Some(0);
+            }
+            async_with!(_c = &mut counter => {
+                match path {
+                    Path::Complete => {}
+                    Path::Return => return Some(1),
+                    Path::Question => {
+                        None::<u8>?;
+                    }
+                    Path::Break => break,
+                    Path::Continue => continue,
+                    Path::Panic => panic!("path panic"),
+                }
+            });
+            return Some(2);
+        }
+        Some(3)
+    }
+
+    for path in [
+        Path::Complete,
+        Path::Return,
+        Path::Question,
+        Path::Break,
+        Path::Continue,
+        Path::Panic,
+    ] {
+        let entered = Rc::new(RefCell::new(0));
+        let exited = Rc::new(RefCell::new(0));
+        let counter = Counter {
+            entered: entered.clone(),
+            exited: exited.clone(),
+        };
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            async_with::__private::block_on(run(path, counter))
+        }));
+        let expected = match path {
+            Path::Complete => Ok(Some(2)),
+            Path::Return => Ok(Some(1)),
+            Path::Question => Ok(None),
+            Path::Break => Ok(Some(3)),
+            Path::Continue => Ok(Some(0)),
+            Path::Panic => Err(()),
+        };
+        assert_eq!(result.map_err(|_| ()), expected, "{path:?}");
+        assert_eq!((*entered.borrow(), *exited.borrow()), (1, 1), "{path:?}");
+    }
+}
+
+#[test]
+fn rule_11_a_manager_whose_enter_failed_is_never_exited() {
+    let events = run_both(|| async {
+        let log = Log::default();
+        let _: Result<(), AppError> = async {
+            async_with!(_a = Recorder::new("a", &log).failing_enter(), _b = Recorder::new("b", &log) => {});
+            Ok(())
+        }
+        .await;
+        log.events()
+    });
+    assert_eq!(events, ["enter a failed"]);
+}
