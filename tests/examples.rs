@@ -55,3 +55,9 @@ fn example_connection_prints_the_seed_output() {
     let expected: Vec<&str> = EXPECTED.lines().collect();
     assert_eq!(run_example("connection"), expected);
 }
+
+#[test]
+fn example_connection_generator_prints_the_seed_output() {
+    let expected: Vec<&str> = EXPECTED.lines().collect();
+    assert_eq!(run_example("connection_generator"), expected);
+}

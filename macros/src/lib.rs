@@ -3,6 +3,7 @@
 //! the generated code names.
 
 mod expand;
+mod generator;
 mod parse;
 mod rewrite;
 
@@ -16,4 +17,25 @@ pub fn async_with(input: TokenStream) -> TokenStream {
         .map(|expr| quote::quote!(#expr))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// See `async_with::async_context`.
+#[proc_macro_attribute]
+pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
+    generator::async_context(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// See `async_with::yield_!`. Outside an `#[async_context]` function (which
+/// rewrites every `yield_!` itself) it is an error.
+#[proc_macro]
+pub fn yield_(input: TokenStream) -> TokenStream {
+    let _ = input;
+    syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "`yield_!` can only be used inside an `#[async_context]` async fn",
+    )
+    .into_compile_error()
+    .into()
 }

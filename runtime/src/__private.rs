@@ -16,6 +16,12 @@ use std::string::String;
 use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
 
 pub use core::pin::pin;
+pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
+
+/// Names a lifetime in an `impl Trait` return type so that it is captured
+/// on edition 2021 as on 2024.
+pub trait Captures<'a> {}
+impl<T: ?Sized> Captures<'_> for T {}
 
 /// Awaits the manager's enter. A function (not a method call) so that a
 /// non-manager expression is reported at the user's expression.

@@ -7,6 +7,9 @@ mod outcome;
 #[doc(hidden)]
 pub mod __private;
 
-pub use async_with_macros::async_with;
+pub use async_with_macros::{async_context, async_with, yield_};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
 pub use outcome::{Failure, Outcome, Panic};
+
+mod generator;
+pub use generator::Exit;
