@@ -100,3 +100,14 @@ fn has_binding(input: ParseStream) -> bool {
     }
     false
 }
+
+impl quote::ToTokens for AsyncWith {
+    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+        let managers = self.managers.iter().map(|Manager { pat, expr }| match pat {
+            Some(pat) => quote::quote!(#pat = #expr),
+            None => quote::quote!(#expr),
+        });
+        let body = &self.body;
+        tokens.extend(quote::quote!(#(#managers),* => #body));
+    }
+}
