@@ -60,14 +60,22 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         return Err(error);
     }
 
-    let (target, error) = split_output(&func.sig.output);
+    let (target, error, body_output) = split_output(&func.sig.output);
     let lifetimes = name_elided_lifetimes(&mut func);
     let captures = lifetimes
         .iter()
         .map(|lifetime| quote!(+ ::async_with::__private::Captures<#lifetime>));
+    // The concrete manager type (not `impl PinnedContextManager`) so that
+    // the enter/exit futures' auto traits (`Send`) are visible to callers.
     func.sig.output = syn::parse2(quote! {
-        -> impl ::async_with::PinnedContextManager<Target = #target, Error = #error> #(#captures)*
+        -> ::async_with::Generator<
+            #target,
+            #error,
+            impl ::core::future::Future<Output = #body_output> #(#captures)*
+        >
     })?;
+    // A trait may declare the method as returning `impl PinnedContextManager`.
+    func.attrs.push(syn::parse_quote!(#[allow(refining_impl_trait)]));
     func.sig.asyncness = None;
 
     // Arguments move into the body as an `async fn` moves them, patterns
@@ -93,11 +101,12 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     Ok(func.into_token_stream())
 }
 
-/// `-> Result<T, E>` gives `(T, E)`; `-> T` gives `(T, Infallible)`.
-fn split_output(output: &ReturnType) -> (TokenStream, TokenStream) {
+/// `-> Result<T, E>` gives `(T, E, Result<(), E>)`; `-> T` gives
+/// `(T, Infallible, ())`: target, error, and what the body evaluates to.
+fn split_output(output: &ReturnType) -> (TokenStream, TokenStream, TokenStream) {
     let infallible = quote!(::core::convert::Infallible);
     let ty = match output {
-        ReturnType::Default => return (quote!(()), infallible),
+        ReturnType::Default => return (quote!(()), infallible, quote!(())),
         ReturnType::Type(_, ty) => ty,
     };
     if let Type::Path(path) = &**ty {
@@ -113,13 +122,17 @@ fn split_output(output: &ReturnType) -> (TokenStream, TokenStream) {
                         })
                         .collect();
                     if let [target, error] = types[..] {
-                        return (target.to_token_stream(), error.to_token_stream());
+                        return (
+                            target.to_token_stream(),
+                            error.to_token_stream(),
+                            quote!(::core::result::Result<(), #error>),
+                        );
                     }
                 }
             }
         }
     }
-    (ty.to_token_stream(), infallible)
+    (ty.to_token_stream(), infallible, quote!(()))
 }
 
 /// Names the elided lifetimes of the arguments (`&T`, `'_`, `&self`) so the

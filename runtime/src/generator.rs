@@ -274,7 +274,25 @@ enum Phase {
 }
 
 pin_project_lite::pin_project! {
-    /// The manager an `#[async_context]` function returns.
+    /// The manager an [`#[async_context]`](crate::async_context) function
+    /// returns: the function's body, suspended at its `yield_!` between
+    /// enter and exit, stored inline (no allocation).
+    ///
+    /// `T` is the target, `E` the error, `F` the body's future. It
+    /// implements [`PinnedContextManager`]; use it with
+    /// [`async_with!`](crate::async_with).
+    ///
+    /// ```
+    /// use async_with::{async_context, Generator};
+    ///
+    /// #[async_context]
+    /// async fn answer() -> u32 {
+    ///     let (_answer, _exit) = yield_!(42);
+    /// }
+    ///
+    /// let manager: Generator<u32, std::convert::Infallible, _> = answer();
+    /// # drop(manager);
+    /// ```
     pub struct Generator<T, E, F> {
         name: &'static str,
         id: usize,
@@ -291,6 +309,7 @@ where
     F::Output: BodyResult<E>,
 {
     /// Creates the body with its [`Co`]; nothing of it runs until enter.
+    #[doc(hidden)]
     pub fn new(name: &'static str, body: impl FnOnce(Co<T>) -> F) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Generator {

@@ -12,4 +12,4 @@ pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
 pub use outcome::{Failure, Outcome, Panic};
 
 mod generator;
-pub use generator::Exit;
+pub use generator::{Exit, Generator};

@@ -1,0 +1,357 @@
+//! SPEC rules 13-18: `#[async_context]` generator managers.
+
+mod common;
+
+use async_with::{async_context, async_with, Exit};
+use common::{run_both, Log};
+
+#[derive(Debug, PartialEq)]
+enum DbError {
+    Begin,
+    Commit,
+    Query(&'static str),
+}
+
+/// A transaction-like generator: commits on success, rolls back on failure
+/// or panic, can be told to fail in setup or teardown, or to suppress.
+#[async_context]
+async fn transaction(log: &Log, fail_begin: bool, fail_commit: bool, suppress: bool) -> Result<Vec<String>, DbError> {
+    common::yield_now().await;
+    if fail_begin {
+        log.push("begin failed");
+        return Err(DbError::Begin);
+    }
+    log.push("begin");
+    let (writes, exit): (Vec<String>, Exit) = yield_!(Vec::new());
+    common::yield_now().await;
+    if exit.is_completed() {
+        if fail_commit {
+            log.push("commit failed");
+            return Err(DbError::Commit);
+        }
+        log.push(format!("commit [{}]", writes.join(",")));
+    } else {
+        let why = exit.inspect(|outcome| match outcome.failure() {
+            Some(failure) => format!("failed: {failure}"),
+            None => format!("panicked: {:?}", outcome_message(outcome)),
+        });
+        log.push(format!("rollback [{}] ({why})", writes.join(",")));
+        if suppress {
+            exit.suppress();
+        }
+        if fail_commit {
+            // Teardown fails after a failed block (rule 8 for generators).
+            let cause = exit.inspect(|outcome| outcome.failure().map(|f| f.to_string()));
+            log.push(format!("rollback failed, block error was {cause:?}"));
+            return Err(DbError::Commit);
+        }
+    }
+    Ok(())
+}
+
+fn outcome_message(outcome: &async_with::Outcome<'_>) -> Option<String> {
+    match outcome {
+        async_with::Outcome::Panicked(panic) => panic.message().map(str::to_owned),
+        _ => None,
+    }
+}
+
+async fn transfer(log: &Log, amount: &str, options: (bool, bool, bool)) -> Result<u32, DbError> {
+    let (fail_begin, fail_commit, suppress) = options;
+    let mut parsed = 0;
+    async_with!(writes = transaction(log, fail_begin, fail_commit, suppress) => {
+        writes.push("debit".to_string());
+        parsed = amount.parse().map_err(|_| DbError::Query("bad amount"))?;
+        writes.push(format!("credit {parsed}"));
+    });
+    Ok(parsed)
+}
+
+#[test]
+fn commit_on_success() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "5", (false, false, false)).await, log.events())
+    });
+    assert_eq!(result, Ok(5));
+    assert_eq!(events, ["begin", "commit [debit,credit 5]"]);
+}
+
+#[test]
+fn rollback_on_failure_and_the_error_propagates() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "x", (false, false, false)).await, log.events())
+    });
+    assert_eq!(result, Err(DbError::Query("bad amount")));
+    assert_eq!(events, ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]);
+}
+
+#[test]
+fn rollback_on_panic_and_the_panic_resumes() {
+    let log = Log::default();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        async_with::__private::block_on(async {
+            let _: Result<(), DbError> = async {
+                async_with!(writes = transaction(&log, false, false, false) => {
+                    writes.push("half".to_string());
+                    panic!("crash mid-transfer");
+                });
+                Ok(())
+            }
+            .await;
+        })
+    }));
+    let payload = outcome.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"crash mid-transfer"));
+    assert_eq!(
+        log.events(),
+        ["begin", "rollback [half] (panicked: Some(\"crash mid-transfer\"))"]
+    );
+}
+
+#[test]
+fn rule_13_a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "5", (true, false, false)).await, log.events())
+    });
+    assert_eq!(result, Err(DbError::Begin));
+    assert_eq!(events, ["begin failed"]);
+}
+
+#[test]
+fn rule_13_a_teardown_failure_is_an_exit_failure() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "5", (false, true, false)).await, log.events())
+    });
+    assert_eq!(result, Err(DbError::Commit));
+    assert_eq!(events, ["begin", "commit failed"]);
+}
+
+#[test]
+fn rule_14_teardown_sees_the_outcome_uses_the_resource_and_can_suppress() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "x", (false, false, true)).await, log.events())
+    });
+    // Suppressed: execution went on after the macro with `parsed` untouched.
+    assert_eq!(result, Ok(0));
+    assert_eq!(events, ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]);
+}
+
+#[test]
+fn rule_14_teardown_can_downcast_the_block_error() {
+    #[async_context]
+    async fn expects_parse_errors(seen: &std::cell::Cell<Option<std::num::IntErrorKind>>) {
+        let ((), exit) = yield_!(());
+        seen.set(exit.inspect(|outcome| {
+            outcome
+                .failure()
+                .and_then(|failure| failure.downcast_ref::<std::num::ParseIntError>())
+                .map(|error| error.kind().clone())
+        }));
+    }
+    let seen = std::cell::Cell::new(None);
+    let result: Result<u8, std::num::ParseIntError> = async_with::__private::block_on(async {
+        async_with!(expects_parse_errors(&seen) => {
+            let n: u8 = "".parse()?;
+            Ok(n)
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(seen.take(), Some(std::num::IntErrorKind::Empty));
+}
+
+#[test]
+fn rule_08_for_generators_teardown_fails_after_a_failed_block_and_both_errors_are_reachable() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (transfer(&log, "x", (false, true, false)).await, log.events())
+    });
+    // The teardown's error propagates; the block's error reached the teardown.
+    assert_eq!(result, Err(DbError::Commit));
+    assert_eq!(
+        events,
+        [
+            "begin",
+            "rollback [debit] (failed: Query(\"bad amount\"))",
+            "rollback failed, block error was Some(\"Query(\\\"bad amount\\\")\")"
+        ]
+    );
+}
+
+#[async_context]
+async fn maybe_yield(skip: bool) -> Result<u8, String> {
+    if skip {
+        return Ok(());
+    }
+    let (_, _exit) = yield_!(1);
+    Ok(())
+}
+
+#[test]
+fn rule_16_returning_before_yield_panics_naming_the_function() {
+    let outcome = std::panic::catch_unwind(|| {
+        async_with::__private::block_on(async {
+            let _: Result<(), String> = async {
+                async_with!(_n = maybe_yield(true) => {});
+                Ok(())
+            }
+            .await;
+        })
+    });
+    let payload = outcome.unwrap_err();
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(message, "#[async_context] function `maybe_yield` didn't yield");
+
+    // The same function yields when it does not return early.
+    let value: Result<u8, String> =
+        async_with::__private::block_on(async { Ok(async_with!(n = maybe_yield(false) => { *n + 1 })) });
+    assert_eq!(value, Ok(2));
+}
+
+struct Pool {
+    name: String,
+    opened: u32,
+}
+
+impl Pool {
+    /// `&self` method.
+    #[async_context]
+    async fn session(&self, log: &Log) -> String {
+        log.push(format!("open {}", self.name));
+        let (session, _exit) = yield_!(format!("{}-session", self.name));
+        log.push(format!("close {session}"));
+    }
+
+    /// `&mut self` method.
+    #[async_context]
+    async fn counted(&mut self) -> u32 {
+        self.opened += 1;
+        let (_, _exit) = yield_!(self.opened);
+        self.opened += 100;
+    }
+}
+
+trait Source {
+    fn lease(&self, log: &Log) -> impl async_with::PinnedContextManager<Target = String, Error = std::convert::Infallible>;
+}
+
+impl Source for Pool {
+    /// Trait-impl method.
+    #[async_context]
+    async fn lease(&self, log: &Log) -> String {
+        log.push("lease");
+        let (lease, _exit) = yield_!(self.name.clone());
+        log.push(format!("release {lease}"));
+    }
+}
+
+/// A generic function with bounds, a where-clause, a lifetime and an
+/// `impl Trait` argument; its doc comment and attributes are kept.
+#[must_use]
+#[async_context]
+pub async fn labelled<'a, T: std::fmt::Display>(prefix: &'a str, value: T, suffix: impl AsRef<str>) -> String
+where
+    T: Clone,
+{
+    let (label, _exit) = yield_!(format!("{prefix}{value}{}", suffix.as_ref()));
+    drop(label);
+}
+
+#[test]
+fn rule_17_methods_generics_lifetimes_and_impl_trait_arguments() {
+    let events = run_both(|| async {
+        let log = Log::default();
+        let mut pool = Pool {
+            name: "db".into(),
+            opened: 0,
+        };
+        let session = async_with!(s = pool.session(&log) => { s.clone() });
+        let lease = async_with!(l = pool.lease(&log) => { l.len() });
+        let counted = async_with!(n = pool.counted() => { *n });
+        let label = async_with!(label = labelled("<", 42, String::from(">")) => { label.clone() });
+        log.push(format!("{session} {lease} {counted} {} {label}", pool.opened));
+        log.events()
+    });
+    assert_eq!(
+        events,
+        [
+            "open db",
+            "close db-session",
+            "lease",
+            "release db",
+            "db-session 2 1 101 <42>"
+        ]
+    );
+}
+
+#[test]
+fn rule_17_the_manager_is_send_when_its_state_is() {
+    fn assert_send<T: Send>(value: T) -> T {
+        value
+    }
+    async fn use_it(log: Log) -> Result<u32, DbError> {
+        transfer(&log, "9", (false, false, false)).await
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let log = Log::default();
+    let value = runtime.block_on(runtime.spawn(assert_send(use_it(log.clone())))).unwrap();
+    assert_eq!(value, Ok(9));
+    // The manager itself is `Send` too (checked when this compiles).
+    let _manager = assert_send(labelled("a", 1, "b"));
+}
+
+#[async_context]
+async fn locked(log: &Log) -> Result<String, DbError> {
+    log.push("generator setup");
+    async_with!(_inner = common::Quiet::new(log) => {
+        let (target, exit) = yield_!("from inside".to_string());
+        log.push(format!("generator teardown saw completed={} target={target}", exit.is_completed()));
+    });
+    log.push("generator done");
+    Ok(())
+}
+
+#[test]
+fn rule_18_yield_inside_an_async_with_block_inside_the_generator() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value: Result<usize, DbError> = async { Ok(async_with!(t = locked(&log) => { log.push("user block"); t.len() })) }.await;
+        (value, log.events())
+    });
+    assert_eq!(value, Ok("from inside".len()));
+    assert_eq!(
+        events,
+        [
+            "generator setup",
+            "enter quiet",
+            "user block",
+            "generator teardown saw completed=true target=from inside",
+            "exit quiet: completed",
+            "generator done"
+        ]
+    );
+}
+
+#[test]
+fn exit_handle_used_outside_its_teardown_panics() {
+    use std::sync::Mutex;
+    static LEAKED: Mutex<Option<Exit>> = Mutex::new(None);
+
+    #[async_context]
+    async fn leaks() {
+        let ((), exit) = yield_!(());
+        *LEAKED.lock().unwrap() = Some(exit);
+    }
+    async_with::__private::block_on(async { async_with!(leaks() => {}) });
+    let exit = LEAKED.lock().unwrap().take().unwrap();
+    assert!(exit.is_completed());
+    let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exit.inspect(|_| ())));
+    assert!(outside.is_err());
+}
