@@ -456,3 +456,126 @@ where
         }
     }
 }
+
+// These exercise every `unsafe` block above; `scripts/miri.sh` runs them
+// under miri.
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use crate::{async_context, async_with, Exit};
+
+    fn run<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+    }
+
+    async fn suspend() {
+        let mut done = false;
+        std::future::poll_fn(|_| {
+            if done {
+                Poll::Ready(())
+            } else {
+                done = true;
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    #[async_context]
+    async fn resource(log: &RefCell<Vec<String>>, name: &'static str) -> Result<String, String> {
+        suspend().await;
+        log.borrow_mut().push(format!("enter {name}"));
+        let (target, exit) = yield_!(format!("{name}-target"));
+        suspend().await;
+        let seen = exit.inspect(|outcome| outcome.to_string());
+        log.borrow_mut().push(format!("exit {name}: {target} {seen}"));
+        if exit.is_failed() {
+            exit.suppress();
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn target_goes_out_and_comes_back_with_the_outcome() {
+        let log = RefCell::new(Vec::new());
+        let result: Result<(), String> = run(async {
+            async_with!(t = resource(&log, "a") => {
+                t.push('!');
+                suspend().await;
+            });
+            async_with!(_t = resource(&log, "b") => {
+                Err("boom".to_string())?;
+            });
+            Ok(())
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            log.into_inner(),
+            [
+                "enter a",
+                "exit a: a-target! completed",
+                "enter b",
+                "exit b: b-target failed(\"boom\")"
+            ]
+        );
+    }
+
+    #[async_context]
+    async fn outer(log: &RefCell<Vec<String>>) -> Result<String, String> {
+        // A generator polled inside another generator's poll.
+        async_with!(inner = resource(log, "inner") => {
+            let (t, exit) = yield_!(format!("outer({inner})"));
+            log.borrow_mut().push(format!("outer exit: {t} {}", exit.is_completed()));
+        });
+        Ok(())
+    }
+
+    #[test]
+    fn generators_nest() {
+        let log = RefCell::new(Vec::new());
+        let result: Result<usize, String> = run(async { Ok(async_with!(t = outer(&log) => { t.len() })) });
+        assert_eq!(result, Ok("outer(inner-target)".len()));
+        assert_eq!(
+            log.into_inner(),
+            [
+                "enter inner",
+                "outer exit: outer(inner-target) true",
+                "exit inner: inner-target completed"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_exit_handle_outside_its_teardown_panics_instead_of_reading_memory() {
+        let leaked = RefCell::new(None::<Exit>);
+        #[async_context]
+        async fn leak(into: &RefCell<Option<Exit>>) {
+            let ((), exit) = yield_!(());
+            *into.borrow_mut() = Some(exit);
+        }
+        run(async { async_with!(leak(&leaked) => {}) });
+        let exit = leaked.into_inner().unwrap();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exit.suppress()));
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn dropping_a_suspended_generator_is_fine() {
+        let log = RefCell::new(Vec::new());
+        let manager = pin!(resource(&log, "dropped"));
+        let mut manager = manager;
+        let entered = run(crate::PinnedContextManager::enter(manager.as_mut()));
+        assert_eq!(entered, Ok("dropped-target".to_string()));
+        // Never exited: dropped while suspended at `yield_!`.
+    }
+}

@@ -1,6 +1,9 @@
 //! Python's `async with` for Rust.
 #![deny(missing_docs)]
 
+// The macros name `::async_with::...`; this lets the crate's own tests use them.
+extern crate self as async_with;
+
 mod manager;
 mod outcome;
 

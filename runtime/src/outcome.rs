@@ -341,3 +341,24 @@ impl fmt::Debug for Panic<'_> {
         }
     }
 }
+
+/// `completed`, `failed(<error>)` or `panicked(<message>)`.
+///
+/// ```
+/// assert_eq!(async_with::Outcome::Completed.to_string(), "completed");
+/// let error = "boom";
+/// let failed = async_with::Outcome::Failed(async_with::Failure::new(&error));
+/// assert_eq!(failed.to_string(), "failed(\"boom\")");
+/// ```
+impl fmt::Display for Outcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Completed => f.write_str("completed"),
+            Outcome::Failed(failure) => write!(f, "failed({failure})"),
+            Outcome::Panicked(panic) => match panic.message() {
+                Some(message) => write!(f, "panicked({message})"),
+                None => f.write_str("panicked(<non-string payload>)"),
+            },
+        }
+    }
+}
