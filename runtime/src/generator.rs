@@ -379,11 +379,14 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
+        // Fields are reached through `project` only: a `&Generator` would
+        // also cover the self-referential body.
+        let this = generator.as_mut().project();
         assert_eq!(
-            generator.phase,
+            *this.phase,
             Phase::Fresh,
             "the manager of `{}` was entered twice",
-            generator.name
+            this.name
         );
         let mut target = None;
         let polled = generator.as_mut().poll_body(cx, &mut target, ptr::null());
@@ -423,11 +426,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
         let this = self.get_mut();
+        let generator = this.generator.as_mut().project();
         assert_eq!(
-            this.generator.phase,
+            *generator.phase,
             Phase::Entered,
             "the manager of `{}` was exited without a successful enter",
-            this.generator.name
+            generator.name
         );
         let shared = ExitShared {
             outcome: &this.outcome,
@@ -444,7 +448,7 @@ where
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
-                this.generator.as_mut().project().phase.clone_from(&Phase::Done);
+                *this.generator.as_mut().project().phase = Phase::Done;
                 Poll::Ready(result.map(|()| {
                     if shared.suppress.get() {
                         ExitAction::Suppress
