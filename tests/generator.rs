@@ -2,8 +2,8 @@
 
 mod common;
 
-use async_with::{async_context, async_with, Exit};
-use common::{run_both, Log};
+use async_with::{Exit, async_context, async_with};
+use common::{Log, run_both};
 
 #[derive(Debug, PartialEq)]
 enum DbError {
@@ -15,7 +15,12 @@ enum DbError {
 /// A transaction-like generator: commits on success, rolls back on failure
 /// or panic, can be told to fail in setup or teardown, or to suppress.
 #[async_context]
-async fn transaction(log: &Log, fail_begin: bool, fail_commit: bool, suppress: bool) -> Result<Vec<String>, DbError> {
+async fn transaction(
+    log: &Log,
+    fail_begin: bool,
+    fail_commit: bool,
+    suppress: bool,
+) -> Result<Vec<String>, DbError> {
     common::yield_now().await;
     if fail_begin {
         log.push("begin failed");
@@ -71,7 +76,10 @@ async fn transfer(log: &Log, amount: &str, options: (bool, bool, bool)) -> Resul
 fn commit_on_success() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "5", (false, false, false)).await, log.events())
+        (
+            transfer(&log, "5", (false, false, false)).await,
+            log.events(),
+        )
     });
     assert_eq!(result, Ok(5));
     assert_eq!(events, ["begin", "commit [debit,credit 5]"]);
@@ -81,10 +89,16 @@ fn commit_on_success() {
 fn rollback_on_failure_and_the_error_propagates() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "x", (false, false, false)).await, log.events())
+        (
+            transfer(&log, "x", (false, false, false)).await,
+            log.events(),
+        )
     });
     assert_eq!(result, Err(DbError::Query("bad amount")));
-    assert_eq!(events, ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]);
+    assert_eq!(
+        events,
+        ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]
+    );
 }
 
 #[test]
@@ -106,7 +120,10 @@ fn rollback_on_panic_and_the_panic_resumes() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"crash mid-transfer"));
     assert_eq!(
         log.events(),
-        ["begin", "rollback [half] (panicked: Some(\"crash mid-transfer\"))"]
+        [
+            "begin",
+            "rollback [half] (panicked: Some(\"crash mid-transfer\"))"
+        ]
     );
 }
 
@@ -114,7 +131,10 @@ fn rollback_on_panic_and_the_panic_resumes() {
 fn rule_13_a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "5", (true, false, false)).await, log.events())
+        (
+            transfer(&log, "5", (true, false, false)).await,
+            log.events(),
+        )
     });
     assert_eq!(result, Err(DbError::Begin));
     assert_eq!(events, ["begin failed"]);
@@ -124,7 +144,10 @@ fn rule_13_a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
 fn rule_13_a_teardown_failure_is_an_exit_failure() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "5", (false, true, false)).await, log.events())
+        (
+            transfer(&log, "5", (false, true, false)).await,
+            log.events(),
+        )
     });
     assert_eq!(result, Err(DbError::Commit));
     assert_eq!(events, ["begin", "commit failed"]);
@@ -134,11 +157,17 @@ fn rule_13_a_teardown_failure_is_an_exit_failure() {
 fn rule_14_teardown_sees_the_outcome_uses_the_resource_and_can_suppress() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "x", (false, false, true)).await, log.events())
+        (
+            transfer(&log, "x", (false, false, true)).await,
+            log.events(),
+        )
     });
     // Suppressed: execution went on after the macro with `parsed` untouched.
     assert_eq!(result, Ok(0));
-    assert_eq!(events, ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]);
+    assert_eq!(
+        events,
+        ["begin", "rollback [debit] (failed: Query(\"bad amount\"))"]
+    );
 }
 
 #[test]
@@ -150,7 +179,7 @@ fn rule_14_teardown_can_downcast_the_block_error() {
             outcome
                 .failure()
                 .and_then(|failure| failure.downcast_ref::<std::num::ParseIntError>())
-                .map(|error| error.kind().clone())
+                .map(|error| *error.kind())
         }));
     }
     let seen = std::cell::Cell::new(None);
@@ -168,7 +197,10 @@ fn rule_14_teardown_can_downcast_the_block_error() {
 fn rule_08_for_generators_teardown_fails_after_a_failed_block_and_both_errors_are_reachable() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (transfer(&log, "x", (false, true, false)).await, log.events())
+        (
+            transfer(&log, "x", (false, true, false)).await,
+            log.events(),
+        )
     });
     // The teardown's error propagates; the block's error reached the teardown.
     assert_eq!(result, Err(DbError::Commit));
@@ -207,11 +239,15 @@ fn rule_16_returning_before_yield_panics_naming_the_function() {
         .downcast_ref::<String>()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(message, "#[async_context] function `maybe_yield` didn't yield");
+    assert_eq!(
+        message,
+        "#[async_context] function `maybe_yield` didn't yield"
+    );
 
     // The same function yields when it does not return early.
-    let value: Result<u8, String> =
-        async_with::__private::block_on(async { Ok(async_with!(n = maybe_yield(false) => { *n + 1 })) });
+    let value: Result<u8, String> = async_with::__private::block_on(async {
+        Ok(async_with!(n = maybe_yield(false) => { *n + 1 }))
+    });
     assert_eq!(value, Ok(2));
 }
 
@@ -239,7 +275,10 @@ impl Pool {
 }
 
 trait Source {
-    fn lease(&self, log: &Log) -> impl async_with::PinnedContextManager<Target = String, Error = std::convert::Infallible>;
+    fn lease(
+        &self,
+        log: &Log,
+    ) -> impl async_with::PinnedContextManager<Target = String, Error = std::convert::Infallible>;
 }
 
 impl Source for Pool {
@@ -255,8 +294,13 @@ impl Source for Pool {
 /// A generic function with bounds, a where-clause, a lifetime and an
 /// `impl Trait` argument; its doc comment and attributes are kept.
 #[must_use]
+#[allow(clippy::multiple_bound_locations)] // bounds in both places on purpose
 #[async_context]
-pub async fn labelled<'a, T: std::fmt::Display>(prefix: &'a str, value: T, suffix: impl AsRef<str>) -> String
+pub async fn labelled<'a, T: std::fmt::Display>(
+    prefix: &'a str,
+    value: T,
+    suffix: impl AsRef<str>,
+) -> String
 where
     T: Clone,
 {
@@ -276,7 +320,10 @@ fn rule_17_methods_generics_lifetimes_and_impl_trait_arguments() {
         let lease = async_with!(l = pool.lease(&log) => { l.len() });
         let counted = async_with!(n = pool.counted() => { *n });
         let label = async_with!(label = labelled("<", 42, String::from(">")) => { label.clone() });
-        log.push(format!("{session} {lease} {counted} {} {label}", pool.opened));
+        log.push(format!(
+            "{session} {lease} {counted} {} {label}",
+            pool.opened
+        ));
         log.events()
     });
     assert_eq!(
@@ -299,9 +346,14 @@ fn rule_17_the_manager_is_send_when_its_state_is() {
     async fn use_it(log: Log) -> Result<u32, DbError> {
         transfer(&log, "9", (false, false, false)).await
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let log = Log::default();
-    let value = runtime.block_on(runtime.spawn(assert_send(use_it(log.clone())))).unwrap();
+    let value = runtime
+        .block_on(runtime.spawn(assert_send(use_it(log.clone()))))
+        .unwrap();
     assert_eq!(value, Ok(9));
     // The manager itself is `Send` too (checked when this compiles).
     let _manager = assert_send(labelled("a", 1, "b"));
@@ -322,7 +374,9 @@ async fn locked(log: &Log) -> Result<String, DbError> {
 fn rule_18_yield_inside_an_async_with_block_inside_the_generator() {
     let (value, events) = run_both(|| async {
         let log = Log::default();
-        let value: Result<usize, DbError> = async { Ok(async_with!(t = locked(&log) => { log.push("user block"); t.len() })) }.await;
+        let value: Result<usize, DbError> =
+            async { Ok(async_with!(t = locked(&log) => { log.push("user block"); t.len() })) }
+                .await;
         (value, log.events())
     });
     assert_eq!(value, Ok("from inside".len()));

@@ -10,9 +10,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Expr;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::Expr;
 
 use crate::parse::{AsyncWith, Manager};
 use crate::rewrite::{Rewriter, Site};
@@ -24,10 +24,13 @@ pub fn async_with(mut input: AsyncWith, depth: usize) -> syn::Result<Expr> {
         quote!(#block)
     } else {
         // The remaining managers form the body: exactly nested semantics.
-        let inner = input.managers.iter().map(|Manager { pat, expr }| match pat {
-            Some(pat) => quote!(#pat = #expr),
-            None => quote!(#expr),
-        });
+        let inner = input
+            .managers
+            .iter()
+            .map(|Manager { pat, expr }| match pat {
+                Some(pat) => quote!(#pat = #expr),
+                None => quote!(#expr),
+            });
         let block = &input.body;
         quote!({ ::async_with::async_with!(#(#inner),* => #block) })
     };
@@ -46,7 +49,12 @@ pub fn async_with(mut input: AsyncWith, depth: usize) -> syn::Result<Expr> {
     syn::parse2(expanded)
 }
 
-fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[Site]) -> TokenStream {
+fn expand_one(
+    manager: &Manager,
+    body: &syn::Block,
+    flow: &syn::Ident,
+    sites: &[Site],
+) -> TokenStream {
     let mixed = Span::mixed_site();
     let manager_var = quote_spanned!(mixed=> manager);
     let target = quote_spanned!(mixed=> target);
@@ -157,7 +165,7 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
             }
         }
         let mut #flow_var = {
-            #[allow(unreachable_code)]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
             let block = ::async_with::__private::pin!(::async_with::__private::CatchUnwind::new(async {
                 #bind
                 let value = #body;
@@ -177,7 +185,8 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
         let #action = ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome).await;
         let suppress = ::async_with::__private::suppresses(&#action);
         let _ = &value_type;
-        match #flow_var {
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        let value = match #flow_var {
             ::core::result::Result::Err(payload) => payload.resume(),
             ::core::result::Result::Ok(flow) => match #action {
                 ::core::result::Result::Err(error) => #raise,
@@ -186,6 +195,7 @@ fn expand_one(manager: &Manager, body: &syn::Block, flow: &syn::Ident, sites: &[
                     #(#replay_arms)*
                 },
             },
-        }
+        };
+        value
     }}
 }

@@ -4,7 +4,7 @@
 //! exactly one `yield_!`, not in a loop, closure, async block or nested fn.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{
@@ -75,7 +75,8 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         >
     })?;
     // A trait may declare the method as returning `impl PinnedContextManager`.
-    func.attrs.push(syn::parse_quote!(#[allow(refining_impl_trait)]));
+    func.attrs
+        .push(syn::parse_quote!(#[allow(refining_impl_trait)]));
     func.sig.asyncness = None;
 
     // Arguments move into the body as an `async fn` moves them, patterns
@@ -144,7 +145,10 @@ fn name_elided_lifetimes(func: &mut ItemFn) -> Vec<Lifetime> {
     }
     impl Namer {
         fn fresh(&mut self) -> Lifetime {
-            let lifetime = Lifetime::new(&format!("'async_with{}", self.named.len()), Span::call_site());
+            let lifetime = Lifetime::new(
+                &format!("'async_with{}", self.named.len()),
+                Span::call_site(),
+            );
             self.named.push(lifetime.clone());
             lifetime
         }
@@ -178,12 +182,16 @@ fn name_elided_lifetimes(func: &mut ItemFn) -> Vec<Lifetime> {
         }
     }
     for lifetime in namer.named.iter().rev() {
-        func.sig
-            .generics
-            .params
-            .insert(0, GenericParam::Lifetime(LifetimeParam::new(lifetime.clone())));
+        func.sig.generics.params.insert(
+            0,
+            GenericParam::Lifetime(LifetimeParam::new(lifetime.clone())),
+        );
     }
-    func.sig.generics.lifetimes().map(|param| param.lifetime.clone()).collect()
+    func.sig
+        .generics
+        .lifetimes()
+        .map(|param| param.lifetime.clone())
+        .collect()
 }
 
 /// Finds the `yield_!`s, rejects the misplaced ones, and rewrites each into
@@ -205,7 +213,11 @@ impl YieldFinder {
 
     /// Handles a macro call; returns its replacement for a `yield_!`.
     fn visit_macro_call(&mut self, mac: &mut Macro) -> Option<Expr> {
-        let last = mac.path.segments.last().map(|segment| segment.ident.to_string());
+        let last = mac
+            .path
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string());
         match last.as_deref() {
             Some("yield_") => {
                 let span = mac.path.span();
@@ -252,21 +264,28 @@ impl YieldFinder {
 
 fn find_yield(tokens: TokenStream) -> Option<Span> {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
-    tokens.iter().enumerate().find_map(|(index, token)| match token {
-        TokenTree::Ident(ident) if ident == "yield_" => match tokens.get(index + 1) {
-            Some(TokenTree::Punct(punct)) if punct.as_char() == '!' => Some(ident.span()),
+    tokens
+        .iter()
+        .enumerate()
+        .find_map(|(index, token)| match token {
+            TokenTree::Ident(ident) if ident == "yield_" => match tokens.get(index + 1) {
+                Some(TokenTree::Punct(punct)) if punct.as_char() == '!' => Some(ident.span()),
+                _ => None,
+            },
+            TokenTree::Group(group) => find_yield(group.stream()),
             _ => None,
-        },
-        TokenTree::Group(group) => find_yield(group.stream()),
-        _ => None,
-    })
+        })
 }
 
 impl VisitMut for YieldFinder {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
-            Expr::Closure(closure) => self.within("a closure", |this| visit_mut::visit_expr_closure_mut(this, closure)),
-            Expr::Async(block) => self.within("a nested async block", |this| visit_mut::visit_expr_async_mut(this, block)),
+            Expr::Closure(closure) => self.within("a closure", |this| {
+                visit_mut::visit_expr_closure_mut(this, closure)
+            }),
+            Expr::Async(block) => self.within("a nested async block", |this| {
+                visit_mut::visit_expr_async_mut(this, block)
+            }),
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
                 self.within("a loop", |this| visit_mut::visit_expr_mut(this, expr))
             }
@@ -291,6 +310,8 @@ impl VisitMut for YieldFinder {
     }
 
     fn visit_item_mut(&mut self, item: &mut syn::Item) {
-        self.within("a nested item", |this| visit_mut::visit_item_mut(this, item));
+        self.within("a nested item", |this| {
+            visit_mut::visit_item_mut(this, item)
+        });
     }
 }

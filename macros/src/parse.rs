@@ -35,9 +35,8 @@ impl Parse for AsyncWith {
                 input.parse::<Token![,]>()?;
                 continue;
             }
-            return Err(input.error(
-                "expected `=>` followed by the block, or `,` followed by another manager",
-            ));
+            return Err(input
+                .error("expected `=>` followed by the block, or `,` followed by another manager"));
         }
         if !input.peek(syn::token::Brace) {
             return Err(input.error("expected a block `{ ... }` after `=>`"));

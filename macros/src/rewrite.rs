@@ -10,7 +10,7 @@
 //! rewritten in turn (inner exit, then outer exit, then the jump).
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -192,7 +192,9 @@ fn is_path(mac: &Macro, suffix: &[&str]) -> bool {
 fn find_jump(tokens: TokenStream) -> Option<Span> {
     tokens.into_iter().find_map(|token| match token {
         TokenTree::Punct(punct) if punct.as_char() == '?' => Some(punct.span()),
-        TokenTree::Ident(ident) if ["return", "break", "continue"].contains(&ident.to_string().as_str()) => {
+        TokenTree::Ident(ident)
+            if ["return", "break", "continue"].contains(&ident.to_string().as_str()) =>
+        {
             Some(ident.span())
         }
         TokenTree::Group(group) => find_jump(group.stream()),
@@ -265,7 +267,9 @@ impl VisitMut for Rewriter {
             Expr::ForLoop(for_loop) => {
                 self.visit_expr_mut(&mut for_loop.expr);
                 let label = for_loop.label.clone();
-                self.in_loop(label.as_ref(), |this| this.visit_block_mut(&mut for_loop.body));
+                self.in_loop(label.as_ref(), |this| {
+                    this.visit_block_mut(&mut for_loop.body)
+                });
             }
             Expr::While(while_loop) => {
                 let label = while_loop.label.clone();
@@ -276,11 +280,15 @@ impl VisitMut for Rewriter {
             }
             Expr::Loop(loop_expr) => {
                 let label = loop_expr.label.clone();
-                self.in_loop(label.as_ref(), |this| this.visit_block_mut(&mut loop_expr.body));
+                self.in_loop(label.as_ref(), |this| {
+                    this.visit_block_mut(&mut loop_expr.body)
+                });
             }
             Expr::Block(block) if block.label.is_some() => {
                 let label = block.label.clone();
-                self.in_label(label.as_ref(), false, |this| this.visit_block_mut(&mut block.block));
+                self.in_label(label.as_ref(), false, |this| {
+                    this.visit_block_mut(&mut block.block)
+                });
             }
             Expr::Macro(mac) => {
                 if let Some(expanded) = self.rewrite_macro(&mut mac.mac) {

@@ -15,8 +15,8 @@ use std::string::String;
 
 use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
 
-pub use core::pin::pin;
 pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
+pub use core::pin::pin;
 
 /// Names a lifetime in an `impl Trait` return type so that it is captured
 /// on edition 2021 as on 2024.
@@ -324,6 +324,7 @@ macro_rules! __async_with_raise {
         #[allow(unused_imports)]
         use $crate::__private::raise::{KindNever as _, KindPropagate as _};
         let error = $error;
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
         return (&error).async_with_raise_kind().raise(error);
     }};
 }

@@ -106,7 +106,8 @@ impl<T> Future for YieldFuture<T> {
 
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit)> {
         let this = self.get_mut();
-        let current = current(this.id).expect("`yield_!` polled outside its own #[async_context] function");
+        let current =
+            current(this.id).expect("`yield_!` polled outside its own #[async_context] function");
         // SAFETY: `current(this.id)` matched, so `target` was published by
         // `Generator<T, ..>::poll_body` of the generator that created this
         // future's `Co<T>` (ids are unique), for a slot of type `Option<T>`
@@ -280,7 +281,7 @@ pin_project_lite::pin_project! {
     ///
     /// `T` is the target, `E` the error, `F` the body's future. It
     /// implements [`PinnedContextManager`]; use it with
-    /// [`async_with!`](crate::async_with).
+    /// [`async_with!`](macro@crate::async_with).
     ///
     /// ```
     /// use async_with::{async_context, Generator};
@@ -470,7 +471,7 @@ mod tests {
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    use crate::{async_context, async_with, Exit};
+    use crate::{Exit, async_context, async_with};
 
     fn run<F: Future>(future: F) -> F::Output {
         let mut future = pin!(future);
@@ -502,7 +503,8 @@ mod tests {
         let (target, exit) = yield_!(format!("{name}-target"));
         suspend().await;
         let seen = exit.inspect(|outcome| outcome.to_string());
-        log.borrow_mut().push(format!("exit {name}: {target} {seen}"));
+        log.borrow_mut()
+            .push(format!("exit {name}: {target} {seen}"));
         if exit.is_failed() {
             exit.suppress();
         }
@@ -547,7 +549,8 @@ mod tests {
     #[test]
     fn generators_nest() {
         let log = RefCell::new(Vec::new());
-        let result: Result<usize, String> = run(async { Ok(async_with!(t = outer(&log) => { t.len() })) });
+        let result: Result<usize, String> =
+            run(async { Ok(async_with!(t = outer(&log) => { t.len() })) });
         assert_eq!(result, Ok("outer(inner-target)".len()));
         assert_eq!(
             log.into_inner(),

@@ -42,7 +42,7 @@ pub enum ExitAction {
 /// An async context manager: Python's class with `__aenter__`/`__aexit__`.
 ///
 /// `enter` produces the *target*. The block of
-/// [`async_with!`](crate::async_with) borrows it (`let PAT = &mut target;`),
+/// [`async_with!`](macro@crate::async_with) borrows it (`let PAT = &mut target;`),
 /// and `exit` gets it back by value afterwards, together with how the block
 /// ended, so that it can close, commit or roll back the resource the block
 /// used.
@@ -128,7 +128,7 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for &mut M {
     }
 }
 
-/// The form of a manager that [`async_with!`](crate::async_with) drives: the
+/// The form of a manager that [`async_with!`](macro@crate::async_with) drives: the
 /// same two steps, on a pinned manager.
 ///
 /// Generator managers (`#[async_context]`) keep their suspended function
@@ -138,10 +138,15 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for &mut M {
 /// for a manager that itself needs pinning.
 ///
 /// ```
-/// use async_with::PinnedContextManager;
+/// use async_with::{async_context, PinnedContextManager};
+///
+/// #[async_context]
+/// async fn seven() -> u8 {
+///     let (_seven, _exit) = yield_!(7);
+/// }
 ///
 /// fn assert_manager<M: PinnedContextManager<Target = u8>>(_: M) {}
-/// assert_manager(async_with::__private::Ready(7_u8));
+/// assert_manager(seven());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async context manager",

@@ -5,7 +5,7 @@ use core::fmt;
 
 use sync_wrapper::SyncWrapper;
 
-/// How the block of an [`async_with!`](crate::async_with) ended.
+/// How the block of an [`async_with!`](macro@crate::async_with) ended.
 ///
 /// Exit receives it by value; it borrows the block's error or panic payload,
 /// which stay owned by `async_with!` so that the original can propagate
