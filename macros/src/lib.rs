@@ -9,7 +9,7 @@ mod rewrite;
 
 use proc_macro::TokenStream;
 
-/// See `async_with::async_with!`.
+/// `async with` for Rust. Documented in the `async-with` crate, which re-exports it.
 #[proc_macro]
 pub fn async_with(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as parse::AsyncWith);
@@ -19,7 +19,7 @@ pub fn async_with(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// See `async_with::async_context`.
+/// `@asynccontextmanager` for Rust. Documented in the `async-with` crate, which re-exports it.
 #[proc_macro_attribute]
 pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
     generator::async_context(args.into(), item.into())
@@ -27,7 +27,7 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// See `async_with::yield_!`. Outside an `#[async_context]` function (which
+/// The suspension point of an `#[async_context]` function. Outside an `#[async_context]` function (which
 /// rewrites every `yield_!` itself) it is an error.
 #[proc_macro]
 pub fn yield_(input: TokenStream) -> TokenStream {

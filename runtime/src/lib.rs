@@ -1,18 +1,232 @@
 //! Python's `async with` for Rust.
+//!
+//! Rust has no async `Drop`, so async cleanup (commit or roll back a
+//! transaction, close a connection gracefully, stop a child process) is
+//! skipped on `?`, early `return` and panic. This crate awaits the cleanup
+//! on every way out of a block, tells it how the block ended, and lets it
+//! suppress a failure, like Python's `async with`:
+//!
+//! | Python | Rust |
+//! |---|---|
+//! | `async with EXPR as VAR: BLOCK` | [`async_with!(VAR = EXPR => { BLOCK })`](macro@async_with) |
+//! | `async with lock:` | `async_with!(lock => { BLOCK })` |
+//! | `async with A() as a, B() as b:` | `async_with!(a = A(), b = B() => { BLOCK })` |
+//! | class with `__aenter__`/`__aexit__` | `impl` [`AsyncContextManager`] |
+//! | `@asynccontextmanager` + `yield` | [`#[async_context]`](macro@async_context) + [`yield_!`](macro@yield_) |
+//! | `exc_type, exc, tb` of `__aexit__` | [`Outcome`]: completed, failed ([`Failure`]), panicked ([`Panic`]) |
+//! | truthy `__aexit__` result | [`ExitAction::Suppress`] |
+//!
+//! ```
+//! use async_with::{async_context, async_with};
+//!
+//! #[async_context]
+//! async fn connection(log: &std::cell::RefCell<Vec<String>>) -> Result<String, std::io::Error> {
+//!     log.borrow_mut().push("open".into());
+//!     let (conn, exit) = yield_!("Connected".to_string());
+//!     log.borrow_mut().push(format!("close {conn}, completed: {}", exit.is_completed()));
+//!     Ok(())
+//! }
+//!
+//! async fn run(log: &std::cell::RefCell<Vec<String>>) -> Result<usize, std::io::Error> {
+//!     let len = async_with!(conn = connection(log) => {
+//!         if conn.is_empty() {
+//!             return Ok(0); // exit runs first, then the function returns
+//!         }
+//!         conn.len()
+//!     });
+//!     Ok(len)
+//! }
+//!
+//! let log = Default::default();
+//! assert_eq!(async_with::__private::block_on(run(&log)).unwrap(), 9);
+//! assert_eq!(log.into_inner(), ["open", "close Connected, completed: true"]);
+//! ```
+//!
+//! # How the block's ending reaches exit
+//!
+//! The block runs as an `async` block whose panics are caught, and whose
+//! `return`, `?`, `break` and `continue` were rewritten into values. After
+//! the block, exit is awaited with the [`Outcome`], then the way out is
+//! replayed:
+//!
+//! | way out of the block | exit sees | then |
+//! |---|---|---|
+//! | end of block | `Completed` | `async_with!` evaluates to the block's value |
+//! | `return`, `break`, `continue` (labelled or not) | `Completed` | the jump happens (a `return` value is computed before exit) |
+//! | `?` on `Result` or `Option` | `Failed`, with the error before `From` conversion | the same `?` is replayed: same error, same conversion |
+//! | panic | `Panicked`, with the payload | the panic resumes with its original payload |
+//! | enter fails | (exit is not called) | the error propagates like `?` |
+//!
+//! Closures, `async` blocks and items inside the block keep their own
+//! `return` and `?`. `?` and `return` inside the arguments of other macros
+//! (`println!`, `vec!`, `assert!`, ...) work when those arguments parse as
+//! expressions; otherwise `async_with!` reports an error that says to bind
+//! the value first.
+//!
+//! # The target is lent to the block
+//!
+//! Enter produces the *target*; the block's pattern binds to `&mut target`
+//! (`let PAT = &mut target;`), and exit gets the target back by value, so
+//! teardown can close or commit the resource the block used. `conn` in
+//! `async_with!(conn = open() => { .. })` is therefore a `&mut Target`.
+//!
+//! # Suppression
+//!
+//! Exit may suppress a failed block ([`ExitAction::Suppress`], or
+//! [`Exit::suppress`] in a generator). Execution then continues after
+//! `async_with!`, which evaluates to `()`. Typing rule: only a block whose
+//! value is `()` can be suppressed; a block with another value has nothing
+//! to evaluate to, so its failure propagates as if exit had not suppressed
+//! it. Panics are never suppressed.
+//!
+//! # When exit fails too
+//!
+//! An error from exit after a completed block propagates like `?`. After a
+//! failed block, exit's error replaces the block's (Python's rule), and the
+//! block's error is not lost: exit received it in [`Outcome::Failed`] and
+//! can format it, downcast it, and keep it in its own error (Python's
+//! `__context__`). After a panic, the panic resumes; an exit error is then
+//! dropped.
+//!
+//! # Several managers
+//!
+//! `async_with!(a = A(), b = B() => { .. })` is exactly
+//! `async_with!(a = A() => { async_with!(b = B() => { .. }) })`: if `B()`
+//! fails to enter, `A` exits with that failure; exits run right to left and
+//! each sees what the inner one left (suppressed: completed; failed: the new
+//! error).
+//!
+//! # Errors, `Send`, runtimes
+//!
+//! Enter and exit errors propagate with `From`, like `?`. A manager whose
+//! error type is [`Infallible`](core::convert::Infallible) works in any
+//! function, including ones returning `()` or `Option`. The future of a
+//! function using `async_with!` is `Send` when its managers and targets
+//! are. Nothing here needs an async runtime; the tests run the same code on
+//! tokio and on a bare executor.
 #![deny(missing_docs)]
 
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
 
+mod generator;
 mod manager;
 mod outcome;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use async_with_macros::{async_context, async_with, yield_};
+pub use generator::{Exit, Generator};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
 pub use outcome::{Failure, Outcome, Panic};
 
-mod generator;
-pub use generator::{Exit, Generator};
+/// `async with` for Rust: `async_with!(PAT = MANAGER, ... => { BLOCK })` or
+/// `async_with!(MANAGER => { BLOCK })`.
+///
+/// Enters each manager left to right, runs the block with each pattern
+/// bound to `&mut target`, and awaits each exit right to left on every way
+/// out of the block. It is an expression: its value is the block's value.
+/// See the [crate docs](crate) for the rules.
+///
+/// ```
+/// use async_with::{async_context, async_with};
+///
+/// #[async_context]
+/// async fn resource(name: &'static str, log: &std::cell::RefCell<Vec<String>>) -> Result<u32, String> {
+///     log.borrow_mut().push(format!("enter {name}"));
+///     let (_, exit) = yield_!(1);
+///     log.borrow_mut().push(format!("exit {name}: {}", exit.inspect(|o| o.to_string())));
+///     Ok(())
+/// }
+///
+/// async fn run(log: &std::cell::RefCell<Vec<String>>) -> Result<u32, String> {
+///     let sum = async_with!(a = resource("a", log), b = resource("b", log) => {
+///         let n: u32 = "41".parse().map_err(|_| "bad number".to_string())?;
+///         *a + *b + n
+///     });
+///     Ok(sum)
+/// }
+///
+/// let log = Default::default();
+/// assert_eq!(async_with::__private::block_on(run(&log)), Ok(43));
+/// assert_eq!(log.into_inner(), ["enter a", "enter b", "exit b: completed", "exit a: completed"]);
+/// ```
+#[doc(inline)]
+pub use async_with_macros::async_with;
+
+/// Turns an `async fn` with exactly one [`yield_!`](macro@yield_) into a
+/// function returning a manager (Python's `@asynccontextmanager`).
+///
+/// Code before `yield_!(target)` is enter (its `?` failures are enter
+/// failures); `yield_!` hands the target to the block and evaluates to
+/// `(target, exit)` once the block has ended: the target given back, and an
+/// [`Exit`] telling how the block ended; code after it is exit (its `?`
+/// failures are exit failures). `-> Result<T, E>`: the target is `T`, the
+/// error `E`, and the body ends like a `Result<(), E>` function
+/// (`Ok(())`). `-> T`: infallible, the body ends like a `()` function.
+///
+/// The body's state lives inside the returned [`Generator`], which
+/// `async_with!` pins on the stack: no allocation. The protocol is checked
+/// at compile time: zero or several `yield_!`, or one inside a loop,
+/// closure, async block or nested fn, is an error. A run that returns before
+/// its `yield_!` panics, naming the function.
+///
+/// ```
+/// use async_with::{async_context, async_with};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Db(Vec<&'static str>);
+///
+/// /// Commits on success, rolls back on failure or panic.
+/// #[async_context]
+/// async fn transaction(db: &mut Db) -> Result<Vec<&'static str>, String> {
+///     db.0.push("BEGIN");
+///     let (writes, exit) = yield_!(Vec::new());
+///     if exit.is_completed() {
+///         db.0.extend(writes);
+///         db.0.push("COMMIT");
+///     } else {
+///         db.0.push("ROLLBACK");
+///     }
+///     Ok(())
+/// }
+///
+/// async fn transfer(db: &mut Db, amount: &str) -> Result<(), String> {
+///     async_with!(tx = transaction(db) => {
+///         tx.push("debit");
+///         amount.parse::<u32>().map_err(|e| e.to_string())?;
+///         tx.push("credit");
+///     });
+///     Ok(())
+/// }
+///
+/// let mut db = Db(Vec::new());
+/// async_with::__private::block_on(transfer(&mut db, "10")).unwrap();
+/// assert!(async_with::__private::block_on(transfer(&mut db, "ten")).is_err());
+/// assert_eq!(db.0, ["BEGIN", "debit", "credit", "COMMIT", "BEGIN", "ROLLBACK"]);
+/// ```
+#[doc(inline)]
+pub use async_with_macros::async_context;
+
+/// The one suspension point of an [`#[async_context]`](macro@async_context)
+/// function: `let (target, exit) = yield_!(value);`.
+///
+/// Written anywhere else it is a compile error.
+///
+/// ```
+/// use async_with::{async_context, async_with};
+///
+/// #[async_context]
+/// async fn answer() -> u32 {
+///     let (answer, exit) = yield_!(42);
+///     assert_eq!(answer, 43); // the block changed it
+///     assert!(exit.is_completed());
+/// }
+///
+/// let value = async_with::__private::block_on(async {
+///     async_with!(n = answer() => { *n += 1; *n })
+/// });
+/// assert_eq!(value, 43);
+/// ```
+#[doc(inline)]
+pub use async_with_macros::yield_;
