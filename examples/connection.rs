@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
+use async_with::{AsyncContextManager, ExitAction, Outcome, async_with};
 
 /// Python's `AsyncConnection` class with `__aenter__` and `__aexit__`.
 struct AsyncConnection {
@@ -29,7 +29,11 @@ impl AsyncContextManager for AsyncConnection {
         Ok(self.connection.clone().unwrap_or_default()) // Resource to be used within the block
     }
 
-    async fn exit(&mut self, _conn: String, _outcome: Outcome<'_>) -> Result<ExitAction, Infallible> {
+    async fn exit(
+        &mut self,
+        _conn: String,
+        _outcome: Outcome<'_>,
+    ) -> Result<ExitAction, Infallible> {
         println!("🔗 Closing connection...");
         tokio::time::sleep(Duration::from_secs(1)).await; // Simulate asynchronous teardown
         self.connection = None;

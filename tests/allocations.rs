@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use async_with::{async_context, async_with, AsyncContextManager, ExitAction, Outcome};
+use async_with::{AsyncContextManager, ExitAction, Outcome, async_context, async_with};
 
 struct Counting;
 
@@ -75,7 +75,11 @@ impl AsyncContextManager for Handwritten {
 
     async fn exit(&mut self, _: u64, outcome: Outcome<'_>) -> Result<ExitAction, Infallible> {
         suspend().await;
-        Ok(if outcome.is_failed() { ExitAction::Suppress } else { ExitAction::Propagate })
+        Ok(if outcome.is_failed() {
+            ExitAction::Suppress
+        } else {
+            ExitAction::Propagate
+        })
     }
 }
 

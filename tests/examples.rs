@@ -29,9 +29,13 @@ fn run_example(name: &str) -> Vec<String> {
 
 #[test]
 fn expected_lines_match_the_seed_tutorial_when_it_is_present() {
-    let seed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/async-context-managers.md");
+    let seed =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/async-context-managers.md");
     let Ok(seed) = std::fs::read_to_string(&seed) else {
-        eprintln!("seed not found at {}; comparing with the kept copy only", seed.display());
+        eprintln!(
+            "seed not found at {}; comparing with the kept copy only",
+            seed.display()
+        );
         return;
     };
     // Both examples' Output blocks hold the same five lines.

@@ -5,7 +5,7 @@
 mod common;
 
 use async_with::async_with;
-use common::{run_both, Log, ManagerError, Quiet, Recorder};
+use common::{Log, ManagerError, Quiet, Recorder, run_both};
 
 #[derive(Debug, PartialEq)]
 enum AppError {
@@ -78,7 +78,11 @@ fn rule_12_tuple_and_wildcard_patterns_bind_like_let() {
         async fn enter(&mut self) -> Result<(u8, String), Self::Error> {
             Ok((1, "one".into()))
         }
-        async fn exit(&mut self, pair: (u8, String), _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+        async fn exit(
+            &mut self,
+            pair: (u8, String),
+            _: Outcome<'_>,
+        ) -> Result<ExitAction, Self::Error> {
             self.0.push(format!("{pair:?}"));
             Ok(ExitAction::Propagate)
         }
@@ -198,7 +202,11 @@ fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
 }
 
 fn check(ok: bool) -> Result<bool, String> {
-    if ok { Ok(true) } else { Err("check failed".into()) }
+    if ok {
+        Ok(true)
+    } else {
+        Err("check failed".into())
+    }
 }
 
 async fn question_in_macros(text: &str, ok: bool, log: &Log) -> Result<Vec<u32>, AppError> {
@@ -224,7 +232,10 @@ fn rule_12_question_mark_inside_other_macros_arguments() {
         (question_in_macros("x", true, &log).await, log.events())
     });
     assert_eq!(bad_parse.0, Err(AppError::Parse));
-    assert_eq!(bad_parse.1[1], "exit quiet: failed(invalid digit found in string)");
+    assert_eq!(
+        bad_parse.1[1],
+        "exit quiet: failed(invalid digit found in string)"
+    );
 
     let bad_check = run_both(|| async {
         let log = Log::default();
@@ -308,11 +319,13 @@ fn rule_12_closures_async_blocks_and_fn_items_keep_their_own_control_flow() {
 #[test]
 fn rule_12_the_future_is_send_and_runs_on_the_multi_thread_runtime() {
     async fn uses_managers(log: Log) -> Result<usize, AppError> {
-        Ok(async_with!(a = Recorder::new("a", &log), b = Recorder::new("b", &log) => {
-            tokio::task::yield_now().await;
-            let n: usize = "3".parse()?;
-            a.len() + b.len() + n
-        }))
+        Ok(
+            async_with!(a = Recorder::new("a", &log), b = Recorder::new("b", &log) => {
+                tokio::task::yield_now().await;
+                let n: usize = "3".parse()?;
+                a.len() + b.len() + n
+            }),
+        )
     }
     fn assert_send<T: Send>(value: T) -> T {
         value

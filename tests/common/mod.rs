@@ -106,10 +106,15 @@ impl AsyncContextManager for Recorder {
         Ok(format!("{}-target", self.name))
     }
 
-    async fn exit(&mut self, target: String, outcome: Outcome<'_>) -> Result<ExitAction, ManagerError> {
+    async fn exit(
+        &mut self,
+        target: String,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, ManagerError> {
         yield_now().await;
         let saw = describe(&outcome);
-        self.log.push(format!("exit {} ({target}): {saw}", self.name));
+        self.log
+            .push(format!("exit {} ({target}): {saw}", self.name));
         match self.on_exit {
             OnExit::Propagate => Ok(ExitAction::Propagate),
             OnExit::Suppress => Ok(ExitAction::Suppress),
