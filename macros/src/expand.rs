@@ -56,15 +56,19 @@ fn expand_one(
     sites: &[Site],
 ) -> TokenStream {
     let mixed = Span::mixed_site();
-    let manager_var = quote_spanned!(mixed=> manager);
+    let expr_span = manager.expr.span();
+    // Hygienic like the other locals, but reported at the user's expression.
+    let manager_var = quote_spanned!(mixed.located_at(expr_span)=> manager);
     let target = quote_spanned!(mixed=> target);
     let flow_var = quote_spanned!(mixed=> flow);
     let action = quote_spanned!(mixed=> action);
 
     let expr = &manager.expr;
-    let expr_span = expr.span();
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
+    let exit = quote_spanned!(expr_span=> ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome));
+    let enter_await = quote_spanned!(expr_span=> #enter.await);
+    let exit_await = quote_spanned!(expr_span=> #exit.await);
     let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(error));
     let bind = match &manager.pat {
         Some(pat) => quote! {
@@ -151,7 +155,7 @@ fn expand_one(
 
     quote! {{
         let mut #manager_var = #pin;
-        let mut #target = match #enter.await {
+        let mut #target = match #enter_await {
             ::core::result::Result::Ok(target) => target,
             ::core::result::Result::Err(error) => #raise,
         };
@@ -182,7 +186,7 @@ fn expand_one(
             ::core::result::Result::Ok(_) => ::async_with::Outcome::Completed,
             ::core::result::Result::Err(payload) => ::async_with::Outcome::Panicked(payload.view()),
         };
-        let #action = ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome).await;
+        let #action = #exit_await;
         let suppress = ::async_with::__private::suppresses(&#action);
         let _ = &value_type;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]

@@ -28,12 +28,24 @@ impl Parse for AsyncWith {
         loop {
             managers.push(input.parse()?);
             if input.peek(Token![=>]) {
-                input.parse::<Token![=>]>()?;
+                let arrow: Token![=>] = input.parse()?;
+                if input.is_empty() {
+                    return Err(syn::Error::new_spanned(
+                        arrow,
+                        "expected a block `{ ... }` after `=>`",
+                    ));
+                }
                 break;
             }
             if input.peek(Token![,]) {
                 input.parse::<Token![,]>()?;
                 continue;
+            }
+            if input.peek(syn::token::Brace) {
+                return Err(input.error(
+                    "expected `=>` before the block: `async_with!(target = manager => { ... })` \
+                     (a struct literal manager needs parentheses: `(Manager { .. })`)",
+                ));
             }
             return Err(input
                 .error("expected `=>` followed by the block, or `,` followed by another manager"));
@@ -60,7 +72,7 @@ impl Parse for Manager {
             })?;
             if !input.peek(Token![=]) || input.peek(Token![=>]) {
                 return Err(input.error(
-                    "expected `=` after the pattern: `async_with!(pattern = manager => { ... })`",
+                    "invalid pattern: expected `=` after the pattern, as in `async_with!(pattern = manager => { ... })`",
                 ));
             }
             input.parse::<Token![=]>()?;
@@ -68,7 +80,9 @@ impl Parse for Manager {
         } else {
             None
         };
-        let expr = input.parse()?;
+        // Like the scrutinee of `match`: `Manager { .. }` would swallow the
+        // block, so struct literals need parentheses.
+        let expr = Expr::parse_without_eager_brace(input)?;
         Ok(Manager { pat, expr })
     }
 }

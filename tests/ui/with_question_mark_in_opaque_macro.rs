@@ -1,0 +1,29 @@
+use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
+
+struct Lock;
+
+impl AsyncContextManager for Lock {
+    type Target = u8;
+    type Error = std::convert::Infallible;
+    async fn enter(&mut self) -> Result<u8, Self::Error> {
+        Ok(0)
+    }
+    async fn exit(&mut self, _: u8, _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+        Ok(ExitAction::Propagate)
+    }
+}
+
+macro_rules! opaque {
+    ($($t:tt)*) => {};
+}
+
+async fn run() -> Option<u8> {
+    async_with!(_n = Lock => {
+        opaque!(a b c?);
+    });
+    Some(1)
+}
+
+fn main() {
+    let _ = async_with::__private::block_on(run());
+}
