@@ -69,7 +69,8 @@ fn expand_one(
     let exit = quote_spanned!(expr_span=> ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome));
     let enter_await = quote_spanned!(expr_span=> #enter.await);
     let exit_await = quote_spanned!(expr_span=> #exit.await);
-    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(error));
+    let raise_kind = quote_spanned!(mixed=> raise_kind);
+    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(#raise_kind, error));
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -116,8 +117,9 @@ fn expand_one(
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 let replay = suppressible(quote! {{
+                    let raise_kind = ::async_with::__private::raise_kind!(&residual);
                     let ::core::result::Result::Err(error) = residual;
-                    ::async_with::__private::raise!(error)
+                    ::async_with::__private::raise!(raise_kind, error)
                 }});
                 replay_arms.push(quote!(#flow::#variant(residual) => #replay,));
             }
@@ -155,7 +157,9 @@ fn expand_one(
 
     quote! {{
         let mut #manager_var = #pin;
-        let mut #target = match #enter_await {
+        let entered = #enter_await;
+        let #raise_kind = ::async_with::__private::raise_kind!(&entered);
+        let mut #target = match entered {
             ::core::result::Result::Ok(target) => target,
             ::core::result::Result::Err(error) => #raise,
         };
@@ -187,6 +191,7 @@ fn expand_one(
             ::core::result::Result::Err(payload) => ::async_with::Outcome::Panicked(payload.view()),
         };
         let #action = #exit_await;
+        let #raise_kind = ::async_with::__private::raise_kind!(&#action);
         let suppress = ::async_with::__private::suppresses(&#action);
         let _ = &value_type;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]

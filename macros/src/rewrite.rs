@@ -120,7 +120,13 @@ impl Rewriter {
             return Some(self.expand_nested(mac));
         }
         if is_path(mac, &["__private", "raise"]) {
-            let error = mac.tokens.clone();
+            // `raise!(kind, error)`: this block's exit sees `error` first.
+            let comma_list = Punctuated::<Expr, Token![,]>::parse_terminated;
+            let error = comma_list
+                .parse2(mac.tokens.clone())
+                .ok()
+                .and_then(|args| args.last().cloned())
+                .expect("raise! has two arguments");
             let variant = self.push(Site::Raise);
             let value =
                 quote!(::core::result::Result::<::core::convert::Infallible, _>::Err(#error));

@@ -267,14 +267,15 @@ impl<T, E, F: From<E>> FromError<E> for Result<T, F> {
 }
 
 /// Picks how an enter/exit error leaves the function: an `Infallible` one
-/// never does, so it needs nothing of the return type.
+/// never does, so it needs nothing of the return type. The choice is made
+/// from a reference to the `Result` (an inhabited value), before matching.
 pub mod raise {
     use super::FromError;
     use core::convert::Infallible;
 
-    /// The error is `Infallible`.
+    /// The error type is `Infallible`.
     pub struct Never;
-    /// Any other error.
+    /// Any other error type.
     pub struct Propagate;
 
     impl Never {
@@ -291,12 +292,15 @@ pub mod raise {
         }
     }
 
+    /// Wraps `&Result<T, E>` for the choice.
+    pub struct Probe<'a, T>(pub &'a T);
+
     /// First choice.
     pub trait KindNever {
         /// [`Never`].
         fn async_with_raise_kind(&self) -> Never;
     }
-    impl KindNever for Infallible {
+    impl<T> KindNever for &Probe<'_, Result<T, Infallible>> {
         fn async_with_raise_kind(&self) -> Never {
             Never
         }
@@ -307,25 +311,34 @@ pub mod raise {
         /// [`Propagate`].
         fn async_with_raise_kind(&self) -> Propagate;
     }
-    impl<E> KindPropagate for &E {
+    impl<T, E> KindPropagate for Probe<'_, Result<T, E>> {
         fn async_with_raise_kind(&self) -> Propagate {
             Propagate
         }
     }
 }
 
-/// Returns an enter or exit error from the enclosing function. Inside the
-/// block of an enclosing `async_with!`, that macro rewrites this into a
-/// failure its own exit sees first.
+/// How the error of the `Result` behind the reference leaves the function.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_with_raise_kind {
+    ($result:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::raise::{KindNever as _, KindPropagate as _};
+        (&&$crate::__private::raise::Probe($result)).async_with_raise_kind()
+    }};
+}
+pub use crate::__async_with_raise_kind as raise_kind;
+
+/// `raise!(kind, error)` returns an enter or exit error from the enclosing
+/// function. Inside the block of an enclosing `async_with!`, that macro
+/// rewrites this into a failure its own exit sees first.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __async_with_raise {
-    ($error:expr) => {{
-        #[allow(unused_imports)]
-        use $crate::__private::raise::{KindNever as _, KindPropagate as _};
-        let error = $error;
+    ($kind:expr, $error:expr) => {{
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-        return (&error).async_with_raise_kind().raise(error);
+        return $kind.raise($error);
     }};
 }
 pub use crate::__async_with_raise as raise;
