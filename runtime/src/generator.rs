@@ -208,6 +208,23 @@ impl Exit {
     }
 
     /// `true` when the block panicked.
+    ///
+    /// ```
+    /// use async_with::{async_context, async_with};
+    ///
+    /// #[async_context]
+    /// async fn report(seen: &mut Vec<(bool, bool, bool)>) {
+    ///     let ((), exit) = yield_!(());
+    ///     seen.push((exit.is_completed(), exit.is_failed(), exit.is_panicked()));
+    /// }
+    ///
+    /// let mut seen = Vec::new();
+    /// let _: Option<()> = async_with::__private::block_on(async {
+    ///     async_with!(report(&mut seen) => { None::<u8>?; });
+    ///     Some(())
+    /// });
+    /// assert_eq!(seen, [(false, true, false)]);
+    /// ```
     pub fn is_panicked(&self) -> bool {
         self.kind == OutcomeKind::Panicked
     }
@@ -219,6 +236,20 @@ impl Exit {
     ///
     /// When called anywhere but in the teardown of the function whose
     /// `yield_!` returned this `Exit` (for example from a spawned task).
+    ///
+    /// ```
+    /// use async_with::{async_context, async_with};
+    ///
+    /// #[async_context]
+    /// async fn describe(into: &mut String) {
+    ///     let ((), exit) = yield_!(());
+    ///     *into = exit.inspect(|outcome| outcome.to_string());
+    /// }
+    ///
+    /// let mut text = String::new();
+    /// async_with::__private::block_on(async { async_with!(describe(&mut text) => {}) });
+    /// assert_eq!(text, "completed");
+    /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
         f(self.shared().outcome)
     }
@@ -231,6 +262,27 @@ impl Exit {
     /// # Panics
     ///
     /// Like [`Exit::inspect`], outside the function's teardown.
+    ///
+    /// ```
+    /// use async_with::{async_context, async_with};
+    ///
+    /// /// Python's `contextlib.suppress(ValueError)`, as a generator.
+    /// #[async_context]
+    /// async fn ignore_parse_errors() {
+    ///     let ((), exit) = yield_!(());
+    ///     if exit.inspect(|o| o.failure().is_some_and(|f| f.is::<std::num::ParseIntError>())) {
+    ///         exit.suppress();
+    ///     }
+    /// }
+    ///
+    /// async fn run() -> Result<&'static str, std::num::ParseIntError> {
+    ///     async_with!(ignore_parse_errors() => {
+    ///         let _: u8 = "not a number".parse()?;
+    ///     });
+    ///     Ok("went on")
+    /// }
+    /// assert_eq!(async_with::__private::block_on(run()), Ok("went on"));
+    /// ```
     pub fn suppress(&self) {
         self.shared().suppress.set(true);
     }
