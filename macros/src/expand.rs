@@ -24,15 +24,7 @@ pub fn async_with(mut input: AsyncWith, depth: usize) -> syn::Result<Expr> {
         quote!(#block)
     } else {
         // The remaining managers form the body: exactly nested semantics.
-        let inner = input
-            .managers
-            .iter()
-            .map(|Manager { pat, expr }| match pat {
-                Some(pat) => quote!(#pat = #expr),
-                None => quote!(#expr),
-            });
-        let block = &input.body;
-        quote!({ ::async_with::async_with!(#(#inner),* => #block) })
+        quote!({ ::async_with::async_with!(#input) })
     };
     let mut body: syn::Block = syn::parse2(body)?;
 
