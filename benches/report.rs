@@ -1,0 +1,133 @@
+//! Not timed: heap allocations per use (a counting global allocator) and
+//! future sizes (`size_of_val` of the `async fn`'s future), for the
+//! workloads of the timed benches. Printed as tables; `bench/report.sh`
+//! runs it. Targets: 0 allocations per use (items 1, 2, 3, 6); at most 16
+//! bytes of future per manager over the hand-written baseline (b).
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::Future;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use support::run;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const USES: usize = 1000;
+
+/// Allocations per use of `make()`'s future, after one warm-up use.
+fn allocations_per_use<F: Future>(make: impl Fn() -> F) -> f64 {
+    black_box(run(make()));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..USES {
+        black_box(run(make()));
+    }
+    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / USES as f64
+}
+
+fn allocation_row<F: Future>(item: &str, form: &str, make: impl Fn() -> F) {
+    println!("| {item} | {form} | {} |", allocations_per_use(make));
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter that names nothing here
+    // (as when another bench target is chosen) skips the report.
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if !filters.is_empty() && !filters.iter().any(|f| "report".contains(f.as_str())) {
+        return;
+    }
+
+    println!("Heap allocations per use ({USES} uses after one warm-up; target 0)");
+    println!();
+    println!("| item | form | allocations/use |");
+    println!("|---|---|---|");
+    allocation_row("1", "async_with!, hand-written manager", support::macro_1);
+    allocation_row("1", "(b) by hand", support::by_hand_1);
+    allocation_row(
+        "2",
+        "async_with!, #[async_context] manager",
+        support::macro_generator_1,
+    );
+    allocation_row("3", "depth 8, hand-written managers", support::macro_8);
+    allocation_row(
+        "3",
+        "depth 8, #[async_context] managers",
+        support::macro_generator_8,
+    );
+    allocation_row("6", "error path, async_with!", || {
+        support::macro_error(black_box(true))
+    });
+    allocation_row("6", "error path, (b) by hand", || {
+        support::by_hand_error(black_box(true))
+    });
+    println!();
+
+    println!(
+        "Future sizes in bytes (size_of_val of the async fn's future; target ≤ 16 bytes/manager over (b))"
+    );
+    println!();
+    println!(
+        "| managers | async_with! | (b) by hand | overhead/manager | async_with!, #[async_context] |"
+    );
+    println!("|---|---|---|---|---|");
+    let rows = [
+        (
+            1,
+            size_of_val(&support::macro_1()),
+            size_of_val(&support::by_hand_1()),
+            size_of_val(&support::macro_generator_1()),
+        ),
+        (
+            2,
+            size_of_val(&support::macro_2()),
+            size_of_val(&support::by_hand_2()),
+            size_of_val(&support::macro_generator_2()),
+        ),
+        (
+            4,
+            size_of_val(&support::macro_4()),
+            size_of_val(&support::by_hand_4()),
+            size_of_val(&support::macro_generator_4()),
+        ),
+    ];
+    for (managers, with, by_hand, generator) in rows {
+        let overhead = (with as f64 - by_hand as f64) / managers as f64;
+        println!("| {managers} | {with} | {by_hand} | {overhead:+} | {generator} |");
+    }
+    println!();
+    println!(
+        "For scale: (a) inline {} bytes, (c) unguarded {} bytes, one `generator()` manager {} bytes.",
+        size_of_val(&support::inline_1()),
+        size_of_val(&support::unguarded_1()),
+        size_of_val(&support::generator()),
+    );
+}

@@ -1,0 +1,366 @@
+//! What every benchmark pair shares: the executor, the suspension, the
+//! managers, and the workloads (each written once, used by the timed
+//! benches and by the allocation/size report).
+//!
+//! Every workload does the same work: enter suspends once and produces a
+//! target, the block suspends once and reads it, exit suspends once and
+//! looks at the outcome. Three real suspensions per use, driven by [`run`].
+//! The baselines follow `SPEC.md` section 5:
+//!
+//! - (a) the limit: the same code inline, no manager, no guarantees;
+//! - (b) the manager driven by hand through the trait with the macro's
+//!   guarantees: the block's panic caught (the crate's own `CatchUnwind`,
+//!   so the pair differs only by the expansion) and resumed, exit awaited
+//!   on every way out;
+//! - (c) the manager driven by hand through the trait, no panic catching.
+
+// Each bench target uses a different part of this module.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+
+use async_with::__private::CatchUnwind;
+use async_with::{AsyncContextManager, ExitAction, Failure, Outcome, async_context, async_with};
+
+/// The one executor of every pair: a poll loop with a no-op waker. No
+/// runtime, no allocation, no thread parking.
+pub fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// A real suspension: `Pending` once (after waking), then `Ready`.
+pub struct YieldOnce {
+    yielded: bool,
+}
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Suspends once.
+pub fn yield_once() -> YieldOnce {
+    YieldOnce { yielded: false }
+}
+
+/// The trivial hand-written manager (Python's class form).
+pub struct Trivial;
+
+impl AsyncContextManager for Trivial {
+    type Target = u64;
+    type Error = Infallible;
+
+    async fn enter(&mut self) -> Result<u64, Infallible> {
+        yield_once().await;
+        Ok(black_box(1))
+    }
+
+    async fn exit(&mut self, target: u64, outcome: Outcome<'_>) -> Result<ExitAction, Infallible> {
+        yield_once().await;
+        black_box(target);
+        black_box(outcome.is_completed());
+        Ok(ExitAction::Propagate)
+    }
+}
+
+/// The same manager as an `#[async_context]` generator (Python's
+/// `@asynccontextmanager` form).
+#[async_context]
+pub async fn generator() -> u64 {
+    yield_once().await;
+    let (target, exit) = yield_!(black_box(1));
+    yield_once().await;
+    black_box(target);
+    black_box(exit.is_completed());
+}
+
+/// The block's error in the error-path pair.
+#[derive(Debug)]
+pub struct Oops;
+
+impl std::fmt::Display for Oops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("oops")
+    }
+}
+
+impl std::error::Error for Oops {}
+
+/// Fails when asked to (through `black_box`, so the compiler cannot know).
+pub fn check(fail: bool) -> Result<(), Oops> {
+    if fail { Err(Oops) } else { Ok(()) }
+}
+
+/// [`Trivial`] with a real error type; its exit looks at the failure.
+pub struct Fallible;
+
+impl AsyncContextManager for Fallible {
+    type Target = u64;
+    type Error = Oops;
+
+    async fn enter(&mut self) -> Result<u64, Oops> {
+        yield_once().await;
+        Ok(black_box(1))
+    }
+
+    async fn exit(&mut self, target: u64, outcome: Outcome<'_>) -> Result<ExitAction, Oops> {
+        yield_once().await;
+        black_box(target);
+        black_box(
+            outcome
+                .failure()
+                .is_some_and(|failure| failure.is::<Oops>()),
+        );
+        Ok(ExitAction::Propagate)
+    }
+}
+
+/// Baseline (b) for `Infallible` managers, nested like `async_with!` nests:
+/// `by_hand!([a = A, b = B] { BLOCK })`.
+macro_rules! by_hand {
+    ([] $body:block) => { $body };
+    ([$name:ident = $manager:expr $(, $rest:ident = $rest_manager:expr)*] $body:block) => {{
+        let mut manager = $manager;
+        let Ok(mut target) = AsyncContextManager::enter(&mut manager).await;
+        let result = {
+            let block = pin!(CatchUnwind::new(async {
+                let $name = &mut target;
+                by_hand!([$($rest = $rest_manager),*] $body)
+            }));
+            block.await
+        };
+        match result {
+            Ok(value) => {
+                let Ok(_) = AsyncContextManager::exit(&mut manager, target, Outcome::Completed).await;
+                value
+            }
+            Err(mut payload) => {
+                let Ok(_) = AsyncContextManager::exit(&mut manager, target, Outcome::Panicked(payload.view())).await;
+                payload.resume()
+            }
+        }
+    }};
+}
+
+// ---- item 1 (and the sizes): one manager, the macro and the baselines ----
+
+/// `async_with!` with one hand-written manager.
+pub async fn macro_1() -> u64 {
+    async_with!(n = Trivial => {
+        yield_once().await;
+        *n + black_box(1)
+    })
+}
+
+/// (a) the limit: the same work inline.
+pub async fn inline_1() -> u64 {
+    yield_once().await; // enter
+    let mut target = black_box(1);
+    let n = &mut target;
+    yield_once().await; // block
+    let value = *n + black_box(1);
+    yield_once().await; // exit
+    black_box(target);
+    black_box(true);
+    value
+}
+
+/// (b) by hand through the trait, with the macro's guarantees.
+pub async fn by_hand_1() -> u64 {
+    by_hand!([n = Trivial] {
+        yield_once().await;
+        *n + black_box(1)
+    })
+}
+
+/// (c) by hand through the trait, without panic catching.
+pub async fn unguarded_1() -> u64 {
+    let mut manager = Trivial;
+    let Ok(mut target) = manager.enter().await;
+    let n = &mut target;
+    yield_once().await;
+    let value = *n + black_box(1);
+    let Ok(_) = manager.exit(target, Outcome::Completed).await;
+    value
+}
+
+// ---- item 2: the generator form ----
+
+/// `async_with!` with one `#[async_context]` manager.
+pub async fn macro_generator_1() -> u64 {
+    async_with!(n = generator() => {
+        yield_once().await;
+        *n + black_box(1)
+    })
+}
+
+// ---- item 3 and the sizes: several managers ----
+
+/// `async_with!` with two hand-written managers.
+pub async fn macro_2() -> u64 {
+    async_with!(a = Trivial, b = Trivial => {
+        yield_once().await;
+        *a + *b
+    })
+}
+
+/// (b) with two managers.
+pub async fn by_hand_2() -> u64 {
+    by_hand!([a = Trivial, b = Trivial] {
+        yield_once().await;
+        *a + *b
+    })
+}
+
+/// `async_with!` with four hand-written managers.
+pub async fn macro_4() -> u64 {
+    async_with!(a = Trivial, b = Trivial, c = Trivial, d = Trivial => {
+        yield_once().await;
+        *a + *b + *c + *d
+    })
+}
+
+/// (b) with four managers.
+pub async fn by_hand_4() -> u64 {
+    by_hand!([a = Trivial, b = Trivial, c = Trivial, d = Trivial] {
+        yield_once().await;
+        *a + *b + *c + *d
+    })
+}
+
+/// `async_with!` with eight hand-written managers.
+pub async fn macro_8() -> u64 {
+    async_with!(
+        a = Trivial, b = Trivial, c = Trivial, d = Trivial,
+        e = Trivial, f = Trivial, g = Trivial, h = Trivial => {
+        yield_once().await;
+        *a + *b + *c + *d + *e + *f + *g + *h
+    })
+}
+
+/// `async_with!` with two generator managers.
+pub async fn macro_generator_2() -> u64 {
+    async_with!(a = generator(), b = generator() => {
+        yield_once().await;
+        *a + *b
+    })
+}
+
+/// `async_with!` with four generator managers.
+pub async fn macro_generator_4() -> u64 {
+    async_with!(a = generator(), b = generator(), c = generator(), d = generator() => {
+        yield_once().await;
+        *a + *b + *c + *d
+    })
+}
+
+/// `async_with!` with eight generator managers.
+pub async fn macro_generator_8() -> u64 {
+    async_with!(
+        a = generator(), b = generator(), c = generator(), d = generator(),
+        e = generator(), f = generator(), g = generator(), h = generator() => {
+        yield_once().await;
+        *a + *b + *c + *d + *e + *f + *g + *h
+    })
+}
+
+// ---- item 6: the error path ----
+
+/// `async_with!`: the block fails with `?`, exit sees the failure, the
+/// error propagates.
+pub async fn macro_error(fail: bool) -> Result<u64, Oops> {
+    let value = async_with!(n = Fallible => {
+        yield_once().await;
+        check(fail)?;
+        *n
+    });
+    Ok(value)
+}
+
+/// (a) the limit: the same work inline.
+pub async fn inline_error(fail: bool) -> Result<u64, Oops> {
+    yield_once().await; // enter
+    let mut target = black_box(1);
+    let n = &mut target;
+    yield_once().await; // block
+    let result = check(fail).map(|()| *n);
+    yield_once().await; // exit
+    black_box(target);
+    black_box(result.is_err());
+    result
+}
+
+/// (b) by hand through the trait, with the macro's guarantees.
+pub async fn by_hand_error(fail: bool) -> Result<u64, Oops> {
+    let mut manager = Fallible;
+    let mut target = manager.enter().await?;
+    let result = {
+        let block = pin!(CatchUnwind::new(async {
+            let n = &mut target;
+            yield_once().await;
+            check(fail)?;
+            Ok::<_, Oops>(*n)
+        }));
+        block.await
+    };
+    match result {
+        Ok(Ok(value)) => {
+            let _ = manager.exit(target, Outcome::Completed).await?;
+            Ok(value)
+        }
+        Ok(Err(error)) => {
+            // The block's value is not `()`: a suppression cannot apply.
+            let _ = manager
+                .exit(target, Outcome::Failed(Failure::with_display(&error)))
+                .await?;
+            Err(error)
+        }
+        Err(mut payload) => {
+            let _ = manager
+                .exit(target, Outcome::Panicked(payload.view()))
+                .await;
+            payload.resume()
+        }
+    }
+}
+
+/// (c) by hand through the trait, without panic catching.
+pub async fn unguarded_error(fail: bool) -> Result<u64, Oops> {
+    let mut manager = Fallible;
+    let mut target = manager.enter().await?;
+    let n = &mut target;
+    yield_once().await;
+    let result = check(fail).map(|()| *n);
+    match result {
+        Ok(value) => {
+            let _ = manager.exit(target, Outcome::Completed).await?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The block's value is not `()`: a suppression cannot apply.
+            let _ = manager
+                .exit(target, Outcome::Failed(Failure::with_display(&error)))
+                .await?;
+            Err(error)
+        }
+    }
+}
