@@ -137,7 +137,7 @@ fn expand_one(
         Site::Question { .. } | Site::Raise => {
             let variant = Rewriter::variant(index);
             Some(quote! {
-                ::core::result::Result::Ok(#flow::#variant(residual)) => {
+                #flow::#variant(residual) => {
                     #[allow(unused_imports)]
                     use ::async_with::__private::{EraseDebug as _, EraseError as _, EraseOpaque as _};
                     ::async_with::Outcome::Failed((&&&::async_with::__private::Erase(&*residual)).failure())
@@ -173,29 +173,35 @@ fn expand_one(
             }));
             block.await
         };
-        let value_type = match &#flow_var {
-            ::core::result::Result::Ok(flow) => flow.value_type(),
-            ::core::result::Result::Err(_) => ::core::marker::PhantomData,
-        };
-        let outcome = match &mut #flow_var {
-            #(#outcome_failed)*
-            ::core::result::Result::Ok(_) => ::async_with::Outcome::Completed,
-            ::core::result::Result::Err(payload) => ::async_with::Outcome::Panicked(payload.view()),
-        };
-        let #action = #exit_await;
-        let #raise_kind = ::async_with::__private::raise_kind!(&#action);
-        let suppress = ::async_with::__private::suppresses(&#action);
-        let _ = &value_type;
+        // Exit is awaited in two places so that each way out pays only for
+        // itself: after a panic exit's result is ignored and the panic
+        // resumes; otherwise no panic payload is kept across exit's await
+        // and a block without `?` gives exit a constant `Completed`.
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         let value = match #flow_var {
-            ::core::result::Result::Err(payload) => payload.resume(),
-            ::core::result::Result::Ok(flow) => match #action {
-                ::core::result::Result::Err(error) => #raise,
-                ::core::result::Result::Ok(_) => match flow {
-                    #flow::Value(value) => value,
-                    #(#replay_arms)*
-                },
-            },
+            ::core::result::Result::Err(mut payload) => {
+                let outcome = ::async_with::Outcome::Panicked(payload.view());
+                let _ = #exit_await;
+                payload.resume()
+            }
+            ::core::result::Result::Ok(mut flow) => {
+                let value_type = flow.value_type();
+                let outcome = match &mut flow {
+                    #(#outcome_failed)*
+                    _ => ::async_with::Outcome::Completed,
+                };
+                let #action = #exit_await;
+                let #raise_kind = ::async_with::__private::raise_kind!(&#action);
+                let suppress = ::async_with::__private::suppresses(&#action);
+                let _ = (&value_type, suppress);
+                match #action {
+                    ::core::result::Result::Err(error) => #raise,
+                    ::core::result::Result::Ok(_) => match flow {
+                        #flow::Value(value) => value,
+                        #(#replay_arms)*
+                    },
+                }
+            }
         };
         value
     }}
