@@ -109,16 +109,25 @@
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
 
+mod exit_stack;
 mod generator;
 mod manager;
+mod managers;
 mod outcome;
+mod with;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use exit_stack::{AsyncExitStack, BoxError};
 pub use generator::{Exit, Generator};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
+pub use managers::{
+    AsyncClose, Closing, FromFn, NullContext, Suppress, closing, from_fn, nullcontext, suppress,
+    suppress_if,
+};
 pub use outcome::{Failure, Outcome, Panic};
+pub use with::with;
 
 /// `async with` for Rust: `async_with!(PAT = MANAGER, ... => { BLOCK })` or
 /// `async_with!(MANAGER => { BLOCK })`.

@@ -77,6 +77,25 @@ impl Outcome<'_> {
             _ => None,
         }
     }
+
+    /// The same outcome, borrowed for a shorter time, to hand to one exit
+    /// after another (as an exit stack does) while keeping this one.
+    ///
+    /// ```
+    /// use async_with::{Failure, Outcome};
+    ///
+    /// let error = "boom";
+    /// let mut outcome = Outcome::Failed(Failure::new(&error));
+    /// let first = outcome.reborrow().to_string();
+    /// assert_eq!(first, outcome.to_string());
+    /// ```
+    pub fn reborrow(&mut self) -> Outcome<'_> {
+        match self {
+            Outcome::Completed => Outcome::Completed,
+            Outcome::Failed(failure) => Outcome::Failed(*failure),
+            Outcome::Panicked(panic) => Outcome::Panicked(panic.reborrow()),
+        }
+    }
 }
 
 /// The error a failed block left, borrowed from `async_with!`.
@@ -305,6 +324,13 @@ impl<'a> Panic<'a> {
         Panic {
             message: None,
             payload: Some(SyncWrapper::new(payload)),
+        }
+    }
+
+    fn reborrow(&mut self) -> Panic<'_> {
+        Panic {
+            message: self.message,
+            payload: self.payload_mut().map(SyncWrapper::new),
         }
     }
 
