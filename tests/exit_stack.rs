@@ -128,9 +128,11 @@ fn three_failing_handlers_chain_and_no_error_is_lost() {
     // block's: the final error reaches every earlier one.
     assert_eq!(
         result,
-        Err("third failed after failed(second failed after failed(first failed after \
+        Err(
+            "third failed after failed(second failed after failed(first failed after \
              failed(\"block failed\")))"
-            .to_string())
+                .to_string()
+        )
     );
     assert_eq!(events.len(), 3, "every handler ran: {events:?}");
 }
@@ -218,10 +220,8 @@ fn closing_inside_the_block_runs_the_handlers_once() {
 #[test]
 fn an_empty_stack_changes_nothing() {
     let (value, failed) = run_both(|| async {
-        let value: Result<u32, String> = async {
-            Ok(async_with!(_stack = AsyncExitStack::<String>::default() => { 7 }))
-        }
-        .await;
+        let value: Result<u32, String> =
+            async { Ok(async_with!(_stack = AsyncExitStack::<String>::default() => { 7 })) }.await;
         let failed: Result<(), String> = async {
             async_with!(_stack = AsyncExitStack::<String>::default() => {
                 Err("not suppressed".to_string())?;
@@ -379,10 +379,7 @@ fn a_panicking_handler_does_not_stop_the_others_and_its_panic_resumes() {
     assert_eq!(payload.downcast_ref::<&str>(), Some(&"handler panicked"));
     assert_eq!(
         log.events(),
-        [
-            "inner: completed",
-            "outer: panicked(handler panicked)"
-        ]
+        ["inner: completed", "outer: panicked(handler panicked)"]
     );
 }
 

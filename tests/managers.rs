@@ -55,6 +55,10 @@ fn panic_message(body: impl FnOnce()) -> String {
     }
 }
 
+/// A table row: two setup flags around how exit behaves, the expected
+/// result and the expected event log.
+type Case<T> = (bool, OnExit, bool, Result<T, AppError>, Vec<String>);
+
 // ---------------------------------------------------------------- nullcontext
 
 #[test]
@@ -209,7 +213,11 @@ fn suppress_swallows_its_error_type_only() {
     });
     assert_eq!(swallowed, Ok("went on"), "rule 5: suppressed");
     assert_eq!(completed, Ok("went on"), "rule 2");
-    assert_eq!(other, Err(AppError::Io("disk".into())), "another type propagates");
+    assert_eq!(
+        other,
+        Err(AppError::Io("disk".into())),
+        "another type propagates"
+    );
 }
 
 #[test]
@@ -323,7 +331,7 @@ async fn two_managers(
 #[test]
 fn from_fn_follows_every_rule() {
     let failed = "failed(invalid digit found in string)";
-    let cases: [(bool, OnExit, bool, Result<&str, AppError>, Vec<String>); 5] = [
+    let cases: [Case<&str>; 5] = [
         // rules 2 and 11
         (
             false,
@@ -464,7 +472,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
     // Unlike in `async_with!`, the closure's `?` has already converted the
     // error into the closure's error type when exit sees it.
     let failed = "failed(Parse(ParseIntError { kind: InvalidDigit }))";
-    let cases: [(bool, OnExit, bool, Result<Option<usize>, AppError>, Vec<String>); 6] = [
+    let cases: [Case<Option<usize>>; 6] = [
         // rule 1
         (
             true,
@@ -557,7 +565,10 @@ fn with_lets_exit_downcast_the_failure() {
                 Ok(ExitAction::Propagate)
             },
         );
-        let result = with(manager, async |()| Err::<(), _>(AppError::Io("disk".into()))).await;
+        let result = with(manager, async |()| {
+            Err::<(), _>(AppError::Io("disk".into()))
+        })
+        .await;
         assert_eq!(result, Err(AppError::Io("disk".into())));
         seen.get()
     });
@@ -577,7 +588,10 @@ fn with_reports_a_panic_to_exit_then_resumes_it() {
         })
     });
     assert_eq!(message, "boom");
-    assert_eq!(log.events(), ["enter m", "exit m (m-target): panicked(boom)"]);
+    assert_eq!(
+        log.events(),
+        ["enter m", "exit m (m-target): panicked(boom)"]
+    );
 }
 
 #[async_context]

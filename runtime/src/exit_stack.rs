@@ -168,7 +168,11 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
     /// (Python's `enter_async_context`).
     ///
     /// If enter fails, nothing is registered and the error is returned
-    /// as it is. Once enter has succeeded, the exit is registered before
+    /// as it is. The manager's error must convert into the stack's error
+    /// type `E` for exit; for managers that cannot fail (error
+    /// [`Infallible`](core::convert::Infallible)) that takes
+    /// `E: From<Infallible>`, which [`BoxError`] and `anyhow::Error` have
+    /// and `String` and `std::io::Error` lack. Once enter has succeeded, the exit is registered before
     /// this future returns, with no `.await` in between, so no cancellation
     /// can lose it.
     ///
@@ -378,7 +382,11 @@ where
         Ok(self.take())
     }
 
-    async fn exit(&mut self, mut stack: Self::Target, outcome: Outcome<'_>) -> Result<ExitAction, E> {
+    async fn exit(
+        &mut self,
+        mut stack: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, E> {
         stack.exit(outcome).await
     }
 }
@@ -477,7 +485,8 @@ struct Entries<'a, E>(Vec<NonNull<dyn Entry<E> + 'a>>);
 
 impl<'a, E> Entries<'a, E> {
     fn push(&mut self, entry: *mut (dyn Entry<E> + 'a)) {
-        self.0.push(NonNull::new(entry).expect("Box::into_raw is never null"));
+        self.0
+            .push(NonNull::new(entry).expect("Box::into_raw is never null"));
     }
 
     fn push_boxed(&mut self, entry: Box<dyn Entry<E> + 'a>) {
@@ -504,5 +513,76 @@ impl<E> Default for Entries<'_, E> {
 impl<E> Drop for Entries<'_, E> {
     fn drop(&mut self) {
         while self.pop().is_some() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The `unsafe` above, exercised under miri by `scripts/miri.sh`.
+
+    use super::*;
+    use crate::__private::block_on;
+    use crate::{from_fn, nullcontext};
+
+    #[test]
+    fn targets_stay_valid_while_the_entry_list_grows() {
+        block_on(async {
+            let mut stack = AsyncExitStack::new();
+            let first = stack.enter(nullcontext(vec![0_u32])).await.unwrap();
+            // Enough entries to reallocate the list several times.
+            let mut others = Vec::new();
+            for i in 1..40 {
+                others.push(stack.enter(nullcontext(vec![i])).await.unwrap());
+                stack.defer(async || Ok(()));
+            }
+            first.push(100);
+            for other in &mut others {
+                other.push(first[0]);
+            }
+            assert_eq!(first, &[0, 100]);
+            assert_eq!(others[38], &[39, 0]);
+            assert_eq!(stack.len(), 1 + 2 * 39);
+            stack.close().await.unwrap();
+            assert!(stack.is_empty());
+        });
+    }
+
+    #[test]
+    fn exit_gets_back_the_target_the_block_changed() {
+        block_on(async {
+            let seen = std::cell::RefCell::new(Vec::new());
+            let mut stack = AsyncExitStack::<String>::default();
+            for name in ["a", "b"] {
+                let target = stack
+                    .enter(from_fn(
+                        async || Ok::<_, String>(name.to_string()),
+                        async |target: String, _| {
+                            seen.borrow_mut().push(target);
+                            Ok(ExitAction::Propagate)
+                        },
+                    ))
+                    .await
+                    .unwrap();
+                target.push_str("+changed");
+            }
+            let mut moved = stack.take();
+            drop(stack);
+            moved.close().await.unwrap();
+            drop(moved);
+            assert_eq!(seen.into_inner(), ["b+changed", "a+changed"]);
+        });
+    }
+
+    #[test]
+    fn dropping_entries_without_exit_frees_them() {
+        let stack = AsyncExitStack::new();
+        block_on(async {
+            stack
+                .enter(nullcontext(String::from("leaks if not freed")))
+                .await
+                .unwrap();
+        });
+        stack.defer(async || Ok(()));
+        drop(stack);
     }
 }
