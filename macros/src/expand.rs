@@ -1,7 +1,8 @@
 //! The expansion of `async_with!`.
 //!
 //! One manager expands to: pin the manager, enter (an error leaves like
-//! `?`), run the block as a panic-catching `async` block whose ways out were
+//! `?`), hold the target in a guard that calls the manager's `cancel` if the
+//! future is dropped before exit starts, run the block as a panic-catching `async` block whose ways out were
 //! rewritten into a flow enum, build the [`Outcome`] exit sees, await exit,
 //! then replay the way out. Several managers nest: `a = A(), b = B() => {..}`
 //! is `a = A() => { async_with!(b = B() => {..}) }`.
@@ -51,14 +52,14 @@ fn expand_one(
     let expr_span = manager.expr.span();
     // Hygienic like the other locals, but reported at the user's expression.
     let manager_var = quote_spanned!(mixed.located_at(expr_span)=> manager);
-    let target = quote_spanned!(mixed=> target);
+    let guard = quote_spanned!(mixed=> guard);
     let flow_var = quote_spanned!(mixed=> flow);
     let action = quote_spanned!(mixed=> action);
 
     let expr = &manager.expr;
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
-    let exit = quote_spanned!(expr_span=> ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome));
+    let exit = quote_spanned!(expr_span=> #guard.exit(outcome));
     let enter_await = quote_spanned!(expr_span=> #enter.await);
     let exit_await = quote_spanned!(expr_span=> #exit.await);
     let raise_kind = quote_spanned!(mixed=> raise_kind);
@@ -66,9 +67,9 @@ fn expand_one(
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
-            let #pat = &mut #target;
+            let #pat = #guard.target();
         },
-        None => quote!(let _ = &mut #target;),
+        None => quote!(let _ = #guard.target();),
     };
 
     // The flow enum: one type parameter per way out that carries a value.
@@ -151,8 +152,9 @@ fn expand_one(
         let mut #manager_var = #pin;
         let entered = #enter_await;
         let #raise_kind = ::async_with::__private::raise_kind!(&entered);
-        let mut #target = match entered {
-            ::core::result::Result::Ok(target) => target,
+        // From here until exit starts, dropping this future cancels.
+        let mut #guard = match entered {
+            ::core::result::Result::Ok(guard) => guard,
             ::core::result::Result::Err(error) => #raise,
         };
         #[allow(non_camel_case_types, dead_code)]

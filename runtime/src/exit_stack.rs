@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
 
-use crate::__private::{CatchUnwind, PanicPayload};
+use crate::__private::{CatchUnwind, PanicPayload, run_cancel_hook};
 use crate::{AsyncContextManager, ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
@@ -71,8 +71,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// # Dropped without exiting
 ///
 /// A stack dropped with entries left (its future was cancelled, or it was
-/// never closed) drops them in reverse order without awaiting their exit,
-/// like any Rust value; see the crate docs on cancellation.
+/// never closed) cannot await their exits: it calls each entered manager's
+/// [`cancel`](AsyncContextManager::cancel) hook, last in first out, and
+/// drops callbacks and handlers without running them. A stack whose
+/// unwinding is cancelled does the same for the entries not yet exited.
 ///
 /// ```
 /// use async_with::{async_with, AsyncExitStack, from_fn, ExitAction};
@@ -417,6 +419,10 @@ type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's
 trait Entry<E> {
     /// Runs the exit; called once, after which the entry is dropped.
     fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E>;
+
+    /// Called instead of `exit` when the stack is dropped with the entry
+    /// still registered (see [`AsyncContextManager::cancel`]).
+    fn cancel(self: Pin<&mut Self>) {}
 }
 
 pin_project_lite::pin_project! {
@@ -438,6 +444,13 @@ where
         let target = this.target.take().expect("an entry exits once");
         let exit = this.manager.exit(target, outcome);
         Box::pin(async move { exit.await.map_err(Into::into) })
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        let this = self.project();
+        if let Some(target) = this.target.take() {
+            this.manager.cancel(target);
+        }
     }
 }
 
@@ -512,7 +525,9 @@ impl<E> Default for Entries<'_, E> {
 
 impl<E> Drop for Entries<'_, E> {
     fn drop(&mut self) {
-        while self.pop().is_some() {}
+        while let Some(mut entry) = self.pop() {
+            run_cancel_hook(|| entry.as_mut().cancel());
+        }
     }
 }
 

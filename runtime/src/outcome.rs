@@ -36,6 +36,11 @@ pub enum Outcome<'a> {
     /// The block panicked. The panic resumes after exit, whatever exit
     /// returns.
     Panicked(Panic<'a>),
+    /// The future running the block was dropped (a timeout, `select!`, an
+    /// aborted task). `async_with!` cannot await exit then, so it calls
+    /// [`cancel`](crate::AsyncContextManager::cancel) instead; this is
+    /// what a manager passes to its own exit when its `cancel` spawns it.
+    Cancelled,
 }
 
 impl Outcome<'_> {
@@ -66,6 +71,15 @@ impl Outcome<'_> {
         matches!(self, Outcome::Panicked(_))
     }
 
+    /// `true` when the future running the block was dropped.
+    ///
+    /// ```
+    /// assert!(async_with::Outcome::Cancelled.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Outcome::Cancelled)
+    }
+
     /// The failure, when the block failed.
     ///
     /// ```
@@ -94,6 +108,7 @@ impl Outcome<'_> {
             Outcome::Completed => Outcome::Completed,
             Outcome::Failed(failure) => Outcome::Failed(*failure),
             Outcome::Panicked(panic) => Outcome::Panicked(panic.reborrow()),
+            Outcome::Cancelled => Outcome::Cancelled,
         }
     }
 }
@@ -368,7 +383,7 @@ impl fmt::Debug for Panic<'_> {
     }
 }
 
-/// `completed`, `failed(<error>)` or `panicked(<message>)`.
+/// `completed`, `failed(<error>)`, `panicked(<message>)` or `cancelled`.
 ///
 /// ```
 /// assert_eq!(async_with::Outcome::Completed.to_string(), "completed");
@@ -385,6 +400,7 @@ impl fmt::Display for Outcome<'_> {
                 Some(message) => write!(f, "panicked({message})"),
                 None => f.write_str("panicked(<non-string payload>)"),
             },
+            Outcome::Cancelled => f.write_str("cancelled"),
         }
     }
 }
