@@ -3,6 +3,10 @@
 
 mod common;
 
+// The trait in scope on purpose: `stack.enter(manager)` on the block's
+// `&mut AsyncExitStack` must still reach the stack's own `enter`.
+#[allow(unused_imports)]
+use async_with::AsyncContextManager as _;
 use async_with::{AsyncExitStack, BoxError, ExitAction, Outcome, async_context, async_with};
 use common::{Log, ManagerError, OnExit, Recorder, describe, run_both, yield_now};
 

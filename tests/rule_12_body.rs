@@ -340,3 +340,28 @@ fn rule_12_the_future_is_send_and_runs_on_the_multi_thread_runtime() {
     assert_eq!(value, Ok(8 + 8 + 3));
     assert_eq!(log.events().len(), 4);
 }
+
+#[test]
+fn rule_12_the_expansion_does_not_shadow_the_users_names() {
+    // Names the expansion uses for its own locals, used by the block.
+    let (entered, guard, manager, target, outcome, flow) = (1, 2, 3, 4, 5, 6);
+    let sum = run_both(|| async {
+        let log = Log::default();
+        async_with!(_q = common::Quiet::new(&log) => {
+            entered + guard + manager + target + outcome + flow
+        })
+    });
+    assert_eq!(sum, 21);
+}
+
+#[test]
+fn rule_12_a_parenthesised_struct_literal_manager() {
+    // Parentheses are required here; the expansion must not make rustc warn
+    // about them (the test crate denies warnings in CI through clippy).
+    let events = run_both(|| async {
+        let log = Log::default();
+        async_with!(_q = (common::Quiet { log: log.clone() }) => {});
+        log.events()
+    });
+    assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
+}

@@ -53,10 +53,16 @@ fn expand_one(
     // Hygienic like the other locals, but reported at the user's expression.
     let manager_var = quote_spanned!(mixed.located_at(expr_span)=> manager);
     let guard = quote_spanned!(mixed=> guard);
+    let entered = quote_spanned!(mixed=> entered);
     let flow_var = quote_spanned!(mixed=> flow);
     let action = quote_spanned!(mixed=> action);
 
-    let expr = &manager.expr;
+    // Parentheses the parser required (around a struct literal) are not
+    // needed here, where rustc would warn about them.
+    let expr = match &manager.expr {
+        Expr::Paren(paren) => &*paren.expr,
+        expr => expr,
+    };
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
     let exit = quote_spanned!(expr_span=> #guard.exit(outcome));
@@ -150,10 +156,10 @@ fn expand_one(
 
     quote! {{
         let mut #manager_var = #pin;
-        let entered = #enter_await;
-        let #raise_kind = ::async_with::__private::raise_kind!(&entered);
+        let #entered = #enter_await;
+        let #raise_kind = ::async_with::__private::raise_kind!(&#entered);
         // From here until exit starts, dropping this future cancels.
-        let mut #guard = match entered {
+        let mut #guard = match #entered {
             ::core::result::Result::Ok(guard) => guard,
             ::core::result::Result::Err(error) => #raise,
         };

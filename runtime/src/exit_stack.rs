@@ -9,7 +9,9 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 
 use crate::__private::{CatchUnwind, PanicPayload, run_cancel_hook};
-use crate::{AsyncContextManager, ExitAction, Failure, Outcome, PinnedContextManager};
+#[cfg(doc)]
+use crate::AsyncContextManager;
+use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -373,23 +375,28 @@ where
 /// assert!(async_with::__private::block_on(run(&closed)).is_err());
 /// assert_eq!(closed.get(), 3);
 /// ```
-impl<'a, E> AsyncContextManager for AsyncExitStack<'a, E>
+///
+/// It implements [`PinnedContextManager`] rather than
+/// [`AsyncContextManager`]: the block holds `&mut AsyncExitStack`, and with
+/// `AsyncContextManager` in scope, `stack.enter(manager)` on that `&mut`
+/// would resolve to the trait's `enter(&mut self)` before the stack's own.
+impl<'a, E> PinnedContextManager for AsyncExitStack<'a, E>
 where
     E: fmt::Debug + fmt::Display + Send + Sync + 'static,
 {
     type Target = AsyncExitStack<'a, E>;
     type Error = E;
 
-    async fn enter(&mut self) -> Result<Self::Target, E> {
-        Ok(self.take())
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, E>> {
+        core::future::ready(Ok(self.get_mut().take()))
     }
 
-    async fn exit(
-        &mut self,
+    fn exit<'s>(
+        self: Pin<&'s mut Self>,
         mut stack: Self::Target,
-        outcome: Outcome<'_>,
-    ) -> Result<ExitAction, E> {
-        stack.exit(outcome).await
+        outcome: Outcome<'s>,
+    ) -> impl Future<Output = Result<ExitAction, E>> + 's {
+        async move { stack.exit(outcome).await }
     }
 }
 
