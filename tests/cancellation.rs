@@ -124,10 +124,13 @@ impl AsyncContextManager for Held {
     }
 }
 
+/// A runtime whose clock only moves when every task is idle: a timeout
+/// fires once the block is really stuck, never earlier on a slow machine
+/// (or under miri).
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .start_paused(true)
         .build()
         .unwrap()
 }

@@ -365,3 +365,37 @@ fn rule_12_a_parenthesised_struct_literal_manager() {
     });
     assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
 }
+
+#[test]
+fn rule_12_deep_nesting_with_every_way_out_compiles_and_runs() {
+    // Twelve levels, each crossed by `?`, `return` and a labelled `break`:
+    // the expansion grows with the nesting, never doubles per level (a
+    // replay written twice once made eight levels take minutes to build).
+    async fn deep(n: u8) -> Result<u8, std::num::ParseIntError> {
+        #[allow(clippy::never_loop)]
+        let out = 'out: loop {
+            async_with!(_l0 = async_with::nullcontext(0) => {
+            async_with!(_l1 = async_with::nullcontext(1) => {
+            async_with!(_l2 = async_with::nullcontext(2) => {
+            async_with!(_l3 = async_with::nullcontext(3) => {
+            async_with!(_l4 = async_with::nullcontext(4) => {
+            async_with!(_l5 = async_with::nullcontext(5) => {
+            async_with!(_l6 = async_with::nullcontext(6) => {
+            async_with!(_l7 = async_with::nullcontext(7) => {
+            async_with!(_l8 = async_with::nullcontext(8) => {
+            async_with!(_l9 = async_with::nullcontext(9) => {
+            async_with!(_l10 = async_with::nullcontext(10) => {
+            async_with!(_l11 = async_with::nullcontext(11) => {
+                match n {
+                    0 => return Ok(100),
+                    1 => break 'out 101,
+                    _ => { "x".parse::<u8>()?; }
+                }
+            }); }); }); }); }); }); }); }); }); }); }); });
+            break 0;
+        };
+        Ok(out)
+    }
+    let results = run_both(|| async { (deep(0).await, deep(1).await, deep(2).await.is_err()) });
+    assert_eq!(results, (Ok(100), Ok(101), true));
+}

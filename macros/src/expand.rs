@@ -65,11 +65,18 @@ fn expand_one(
     };
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
-    let exit = quote_spanned!(expr_span=> #guard.exit(outcome));
+    // Generated locals named next to user tokens get mixed-site hygiene
+    // (located at the user's span for messages): a user span's own hygiene
+    // differs from the call site's when `async_with!` is written inside a
+    // `macro_rules!` macro.
+    let outcome = quote_spanned!(mixed=> outcome);
+    let error = quote_spanned!(mixed=> error);
+    let residual = quote_spanned!(mixed=> residual);
+    let exit = quote_spanned!(expr_span=> #guard.exit(#outcome));
     let enter_await = quote_spanned!(expr_span=> #enter.await);
     let exit_await = quote_spanned!(expr_span=> #exit.await);
     let raise_kind = quote_spanned!(mixed=> raise_kind);
-    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(#raise_kind, error));
+    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(#raise_kind, #error));
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -86,19 +93,23 @@ fn expand_one(
     for (index, site) in sites.iter().enumerate() {
         let variant = Rewriter::variant(index);
         let param = format_ident!("T{}", index, span = mixed);
+        // The replay is written once: a nested `async_with!` sees each `?`
+        // it contains as a site of its own, so a copy per branch would
+        // double the code at every level of nesting.
         let suppressible = |replay: TokenStream| {
-            quote! {
-                if suppress {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
-                    match (&&::async_with::__private::SuppressedValue(value_type)).value() {
-                        ::core::option::Option::Some(value) => value,
-                        ::core::option::Option::None => #replay,
-                    }
+            quote! {{
+                #[allow(unused_imports)]
+                use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
+                let suppressed = if suppress {
+                    (&&::async_with::__private::SuppressedValue(value_type)).value()
                 } else {
-                    #replay
+                    ::core::option::Option::None
+                };
+                match suppressed {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => #replay,
                 }
-            }
+            }}
         };
         match site {
             Site::Return => {
@@ -109,8 +120,8 @@ fn expand_one(
             Site::Question { span } => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
-                let replay = suppressible(quote_spanned!(*span=> match residual? {}));
-                replay_arms.push(quote!(#flow::#variant(residual) => #replay,));
+                let replay = suppressible(quote_spanned!(*span=> match #residual? {}));
+                replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
                 params.push(param.clone());
@@ -161,7 +172,7 @@ fn expand_one(
         // From here until exit starts, dropping this future cancels.
         let mut #guard = match #entered {
             ::core::result::Result::Ok(guard) => guard,
-            ::core::result::Result::Err(error) => #raise,
+            ::core::result::Result::Err(#error) => #raise,
         };
         #[allow(non_camel_case_types, dead_code)]
         enum #flow<#(#params),*> {
@@ -185,7 +196,7 @@ fn expand_one(
             ::core::result::Result::Ok(flow) => flow.value_type(),
             ::core::result::Result::Err(_) => ::core::marker::PhantomData,
         };
-        let outcome = match &mut #flow_var {
+        let #outcome = match &mut #flow_var {
             #(#outcome_failed)*
             ::core::result::Result::Ok(_) => ::async_with::Outcome::Completed,
             ::core::result::Result::Err(payload) => ::async_with::Outcome::Panicked(payload.view()),
@@ -198,7 +209,7 @@ fn expand_one(
         let value = match #flow_var {
             ::core::result::Result::Err(payload) => payload.resume(),
             ::core::result::Result::Ok(flow) => match #action {
-                ::core::result::Result::Err(error) => #raise,
+                ::core::result::Result::Err(#error) => #raise,
                 ::core::result::Result::Ok(_) => match flow {
                     #flow::Value(value) => value,
                     #(#replay_arms)*

@@ -391,12 +391,12 @@ where
         core::future::ready(Ok(self.get_mut().take()))
     }
 
-    fn exit<'s>(
+    async fn exit<'s>(
         self: Pin<&'s mut Self>,
         mut stack: Self::Target,
         outcome: Outcome<'s>,
-    ) -> impl Future<Output = Result<ExitAction, E>> + 's {
-        async move { stack.exit(outcome).await }
+    ) -> Result<ExitAction, E> {
+        stack.exit(outcome).await
     }
 }
 
