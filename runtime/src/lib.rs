@@ -116,6 +116,9 @@ mod outcome;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
 pub use generator::{Exit, Generator};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
 pub use outcome::{Failure, Outcome, Panic};
