@@ -28,6 +28,9 @@ impl<T: ?Sized> Captures<'_> for T {}
 pub fn enter<M: PinnedContextManager + ?Sized>(
     manager: Pin<&mut M>,
 ) -> impl Future<Output = Result<M::Target, M::Error>> {
+    #[cfg(feature = "tracing")]
+    return crate::trace::enter::<M, _, _>(manager.enter());
+    #[cfg(not(feature = "tracing"))]
     manager.enter()
 }
 
@@ -37,6 +40,12 @@ pub fn exit<'a, M: PinnedContextManager + ?Sized>(
     target: M::Target,
     outcome: Outcome<'a>,
 ) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a {
+    #[cfg(feature = "tracing")]
+    return crate::trace::exit(
+        crate::trace::exit_span::<M>(&outcome),
+        manager.exit(target, outcome),
+    );
+    #[cfg(not(feature = "tracing"))]
     manager.exit(target, outcome)
 }
 

@@ -119,6 +119,9 @@ pub mod __private;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+#[cfg(feature = "tracing")]
+mod trace;
+
 pub use generator::{Exit, Generator};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
 pub use outcome::{Failure, Outcome, Panic};
