@@ -29,6 +29,9 @@ impl<T: ?Sized> Captures<'_> for T {}
 pub async fn enter<'m, M: PinnedContextManager + ?Sized>(
     mut manager: Pin<&'m mut M>,
 ) -> Result<CancelGuard<'m, M, M::Target>, M::Error> {
+    #[cfg(feature = "tracing")]
+    let target = crate::trace::enter::<M, _, _>(manager.as_mut().enter()).await?;
+    #[cfg(not(feature = "tracing"))]
     let target = manager.as_mut().enter().await?;
     Ok(CancelGuard {
         manager,
@@ -63,6 +66,12 @@ impl<M: ?Sized, T> CancelGuard<'_, M, T> {
         M: PinnedContextManager<Target = T>,
     {
         let target = self.target.take().expect("exit runs once");
+        #[cfg(feature = "tracing")]
+        return crate::trace::exit(
+            crate::trace::exit_span::<M>(&outcome),
+            self.manager.as_mut().exit(target, outcome),
+        );
+        #[cfg(not(feature = "tracing"))]
         self.manager.as_mut().exit(target, outcome)
     }
 }

@@ -144,6 +144,14 @@
 //! function using `async_with!` is `Send` when its managers and targets
 //! are. Nothing here needs an async runtime; the tests run the same code on
 //! tokio and on a bare executor.
+//!
+//! # Features
+//!
+//! None is on by default. `tokio`: the `tokio` module, managers for real
+//! resources on tokio (TCP connection, child process, temporary directory,
+//! task group, timeout scope). `tracing`: each manager's enter and exit as
+//! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
+//! outcome, the result and the duration.
 #![deny(missing_docs)]
 
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
@@ -158,6 +166,12 @@ mod with;
 
 #[doc(hidden)]
 pub mod __private;
+
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+#[cfg(feature = "tracing")]
+mod trace;
 
 pub use exit_stack::{AsyncExitStack, BoxError};
 pub use generator::{Exit, Generator};
