@@ -367,6 +367,25 @@ async fn tempdir_is_removed_after_a_panicking_block() {
 }
 
 #[tokio::test]
+async fn tempdir_is_removed_when_the_block_is_cancelled() {
+    let (entered, in_block) = tokio::sync::oneshot::channel();
+    let mut entered = Some(entered);
+    let block = async {
+        async_with!(dir = TempDir::new("async-with-test") => {
+            let _ = entered.take().unwrap().send(dir.to_path_buf());
+            std::future::pending::<()>().await;
+        });
+        io::Result::Ok(())
+    };
+    // Drop the block as soon as it is inside, with the directory created.
+    let path = tokio::select! {
+        _ = block => unreachable!("the block never ends"),
+        path = in_block => path.unwrap(),
+    };
+    assert!(!path.exists(), "the cancel hook removed {}", path.display());
+}
+
+#[tokio::test]
 async fn tempdirs_are_distinct_and_a_removed_one_is_fine() -> io::Result<()> {
     async_with!(parent = TempDir::new("async-with-test") => {
         let parent_path = parent.to_path_buf();

@@ -20,8 +20,10 @@ use crate::{AsyncContextManager, ExitAction, Outcome};
 /// a directory the block already removed is fine, any other removal error
 /// is exit's error.
 ///
-/// If the future running the block is dropped, exit does not run and the
-/// directory is left behind.
+/// If the future running the block is dropped (cancelled), exit cannot
+/// run; the [`cancel`](AsyncContextManager::cancel) hook removes the
+/// directory synchronously with `std::fs::remove_dir_all` instead, so it is
+/// not left behind on that path either.
 ///
 /// ```
 /// use async_with::async_with;
@@ -146,5 +148,12 @@ impl AsyncContextManager for TempDir {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
             _ => Ok(ExitAction::Propagate),
         }
+    }
+
+    fn cancel(&mut self, dir: TempPath) {
+        // No runtime to await on here; a blocking removal is short and
+        // bounded by the directory's size. Nobody is left to report an
+        // error to.
+        let _ = std::fs::remove_dir_all(&dir.0);
     }
 }
