@@ -487,6 +487,7 @@ macro_rules! nest {
 }
 
 async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
+    #[allow(clippy::never_loop)] // `break 'run` from the innermost block, or at the end
     let ended = 'run: loop {
         nest!(
             scenario,
