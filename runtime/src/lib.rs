@@ -15,6 +15,11 @@
 //! | `@asynccontextmanager` + `yield` | [`#[async_context]`](macro@async_context) + [`yield_!`](macro@yield_) |
 //! | `exc_type, exc, tb` of `__aexit__` | [`Outcome`]: completed, failed ([`Failure`]), panicked ([`Panic`]) |
 //! | truthy `__aexit__` result | [`ExitAction::Suppress`] |
+//! | `contextlib.AsyncExitStack` | [`AsyncExitStack`] |
+//! | `nullcontext`, `aclosing`, `suppress` | [`nullcontext`], [`closing`], [`suppress`] |
+//! | a manager from two functions | [`from_fn`] |
+//! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`] (see "Cancellation") |
+//! | (no macro) | [`with(manager, async \|target\| ..)`](with()) |
 //!
 //! ```
 //! use async_with::{async_context, async_with};
