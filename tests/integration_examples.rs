@@ -2,32 +2,14 @@
 //! should and leave behind what they should (built by `cargo test`, like
 //! those of `tests/examples.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+#[path = "common/examples.rs"]
+mod examples;
+
+use examples::run_example;
+use std::path::Path;
 
 use async_with::async_with;
 use async_with::tokio::TempDir;
-
-fn example_path(name: &str) -> PathBuf {
-    // Integration tests live in target/<profile>/deps; `cargo test` builds
-    // the examples into target/<profile>/examples.
-    let deps = std::env::current_exe().unwrap();
-    let profile = deps.parent().unwrap().parent().unwrap();
-    profile.join("examples").join(name)
-}
-
-fn run_example(name: &str, args: &[&Path]) -> Vec<String> {
-    let output = Command::new(example_path(name))
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run example {name}: {error}"));
-    assert!(output.status.success(), "example {name} failed: {output:?}");
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 #[test]
 fn tcp_echo_exchanges_messages_and_the_server_sees_a_clean_eof() {

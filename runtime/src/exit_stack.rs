@@ -14,6 +14,11 @@ use crate::AsyncContextManager;
 use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
+///
+/// ```
+/// let error: async_with::BoxError = "any error converts".into();
+/// assert_eq!(error.to_string(), "any error converts");
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Managers entered, callbacks and exit handlers registered at run time,

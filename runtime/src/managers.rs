@@ -22,6 +22,11 @@ pub fn nullcontext<T>(value: T) -> NullContext<T> {
 }
 
 /// The manager [`nullcontext`] returns.
+///
+/// ```
+/// let manager: async_with::NullContext<&str> = async_with::nullcontext("value");
+/// # let _ = manager;
+/// ```
 #[derive(Debug)]
 pub struct NullContext<T> {
     value: Option<T>,
@@ -102,6 +107,16 @@ pub fn closing<T: AsyncClose>(value: T) -> Closing<T> {
 }
 
 /// The manager [`closing`] returns.
+///
+/// ```
+/// struct Noop;
+/// impl async_with::AsyncClose for Noop {
+///     type Error = std::convert::Infallible;
+///     async fn close(self) -> Result<(), Self::Error> { Ok(()) }
+/// }
+/// let manager: async_with::Closing<Noop> = async_with::closing(Noop);
+/// # let _ = manager;
+/// ```
 #[derive(Debug)]
 pub struct Closing<T> {
     value: Option<T>,
@@ -168,6 +183,13 @@ where
 }
 
 /// The manager [`suppress`] and [`suppress_if`] return.
+///
+/// ```
+/// use async_with::{Failure, Suppress};
+///
+/// let manager: Suppress<fn(&Failure<'_>) -> bool> = async_with::suppress_if(|f| f.is_none());
+/// # let _ = manager;
+/// ```
 #[derive(Debug)]
 pub struct Suppress<P> {
     matches: P,
@@ -250,6 +272,17 @@ where
 }
 
 /// The manager [`from_fn`] returns.
+///
+/// ```
+/// use async_with::{from_fn, ExitAction};
+///
+/// let manager = from_fn(
+///     async || Ok::<_, std::io::Error>(1),
+///     async |_one, _outcome| Ok(ExitAction::Propagate),
+/// );
+/// fn is_manager(_: &impl async_with::AsyncContextManager<Target = i32>) {}
+/// is_manager(&manager);
+/// ```
 #[derive(Debug)]
 pub struct FromFn<Enter, Exit> {
     enter: Option<Enter>,
