@@ -474,3 +474,31 @@ fn dropping_a_stack_drops_its_entries_last_in_first_out() {
     }
     assert_eq!(log.events(), ["drop c", "drop b", "drop a"]);
 }
+
+#[test]
+fn an_error_raised_and_suppressed_among_entries_leaves_a_return_going_ahead() {
+    // Python's `AsyncExitStack.__aexit__` returns false here (it was given
+    // no exception), so the `return` in the block still happens.
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&str, String> = async {
+            async_with!(stack = AsyncExitStack::<String>::default() => {
+                handler(stack, &log, "outer", OnExit::Suppress);
+                handler(stack, &log, "inner", OnExit::Fail);
+                return Ok("returned");
+            });
+            #[allow(unreachable_code)]
+            Ok("went on")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("returned"));
+    assert_eq!(
+        events,
+        [
+            "inner: completed",
+            "outer: failed(inner failed after completed)"
+        ]
+    );
+}

@@ -191,22 +191,27 @@ impl State {
 /// an exit panic replaces anything; a hang cancels: entered managers whose
 /// exit has not started are cancelled, innermost first (10).
 fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
-    let managers: Vec<Spec> = scenario
+    // Each manager with the level whose exit stack holds it, if any.
+    let managers: Vec<(Spec, Option<usize>)> = scenario
         .levels
         .iter()
-        .flat_map(|level| level.plain.iter().chain(&level.stacked).copied())
+        .enumerate()
+        .flat_map(|(index, level)| {
+            let plain = level.plain.iter().map(|spec| (*spec, None));
+            plain.chain(level.stacked.iter().map(move |spec| (*spec, Some(index))))
+        })
         .collect();
     let mut log = Vec::new();
-    let mut entered: Vec<Spec> = Vec::new();
+    let mut entered: Vec<(Spec, Option<usize>)> = Vec::new();
     let mut state = State::Completed;
     let mut jump = None;
     let mut cancelled = false;
     let mut all_entered = true;
-    for spec in &managers {
+    for (spec, stack) in &managers {
         match spec.enter {
             Step::Succeed => {
                 log.push(format!("enter {}", spec.id));
-                entered.push(*spec);
+                entered.push((*spec, *stack));
                 continue;
             }
             Step::Fail => {
@@ -233,10 +238,15 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
             BlockEnd::Hang => cancelled = true,
         }
     }
-    while let Some(spec) = entered.pop() {
+    // The outcome and jump an exit stack was given, while its entries exit.
+    let mut given: Option<(State, Option<Ended>)> = None;
+    while let Some((spec, stack)) = entered.pop() {
         if cancelled {
             log.push(format!("cancel {}", spec.id));
             continue;
+        }
+        if stack.is_some() && given.is_none() {
+            given = Some((state.clone(), jump.clone()));
         }
         log.push(format!("exit {} saw {}", spec.id, state.describe()));
         match spec.exit {
@@ -257,6 +267,17 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
                 jump = None;
             }
             ExitStep::Hang => cancelled = true,
+        }
+        let stack_done = stack.is_some() && entered.last().is_none_or(|(_, next)| *next != stack);
+        if let Some((given_state, given_jump)) = given.take_if(|_| stack_done) {
+            // Seen from outside, an exit stack is one manager (Python's
+            // `AsyncExitStack.__aexit__`): it can suppress a failure it was
+            // given, or fail, but a failure raised and then suppressed
+            // among its entries leaves a completed block's `return` or
+            // `break` going ahead, where nested managers would drop it.
+            if state == State::Completed && given_state == State::Completed {
+                jump = given_jump;
+            }
         }
     }
     let ended = match (cancelled, state, jump) {

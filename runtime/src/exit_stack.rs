@@ -58,6 +58,13 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Every entry runs, whatever the ones before it did. Unwinding is a loop:
 /// ten thousand entries use no more stack than one.
 ///
+/// From outside, the stack is one manager, as Python's is: it suppresses
+/// a failure it was given when an entry suppressed it and no later entry
+/// failed, and fails with the last error otherwise. One consequence, also
+/// Python's: when a block leaves by `return` or `break` and one entry's
+/// error is suppressed by a later entry, the jump still happens (nested
+/// `async_with!` levels would drop it, as nested `async with` does).
+///
 /// # Targets
 ///
 /// [`enter`](Self::enter) takes `&self` and hands out `&mut Target`, so
