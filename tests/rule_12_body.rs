@@ -340,3 +340,62 @@ fn rule_12_the_future_is_send_and_runs_on_the_multi_thread_runtime() {
     assert_eq!(value, Ok(8 + 8 + 3));
     assert_eq!(log.events().len(), 4);
 }
+
+#[test]
+fn rule_12_the_expansion_does_not_shadow_the_users_names() {
+    // Names the expansion uses for its own locals, used by the block.
+    let (entered, guard, manager, target, outcome, flow) = (1, 2, 3, 4, 5, 6);
+    let sum = run_both(|| async {
+        let log = Log::default();
+        async_with!(_q = common::Quiet::new(&log) => {
+            entered + guard + manager + target + outcome + flow
+        })
+    });
+    assert_eq!(sum, 21);
+}
+
+#[test]
+fn rule_12_a_parenthesised_struct_literal_manager() {
+    // Parentheses are required here; the expansion must not make rustc warn
+    // about them (the test crate denies warnings in CI through clippy).
+    let events = run_both(|| async {
+        let log = Log::default();
+        async_with!(_q = (common::Quiet { log: log.clone() }) => {});
+        log.events()
+    });
+    assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
+}
+
+#[test]
+fn rule_12_deep_nesting_with_every_way_out_compiles_and_runs() {
+    // Twelve levels, each crossed by `?`, `return` and a labelled `break`:
+    // the expansion grows with the nesting, never doubles per level (a
+    // replay written twice once made eight levels take minutes to build).
+    async fn deep(n: u8) -> Result<u8, std::num::ParseIntError> {
+        #[allow(clippy::never_loop)]
+        let out = 'out: loop {
+            async_with!(_l0 = async_with::nullcontext(0) => {
+            async_with!(_l1 = async_with::nullcontext(1) => {
+            async_with!(_l2 = async_with::nullcontext(2) => {
+            async_with!(_l3 = async_with::nullcontext(3) => {
+            async_with!(_l4 = async_with::nullcontext(4) => {
+            async_with!(_l5 = async_with::nullcontext(5) => {
+            async_with!(_l6 = async_with::nullcontext(6) => {
+            async_with!(_l7 = async_with::nullcontext(7) => {
+            async_with!(_l8 = async_with::nullcontext(8) => {
+            async_with!(_l9 = async_with::nullcontext(9) => {
+            async_with!(_l10 = async_with::nullcontext(10) => {
+            async_with!(_l11 = async_with::nullcontext(11) => {
+                match n {
+                    0 => return Ok(100),
+                    1 => break 'out 101,
+                    _ => { "x".parse::<u8>()?; }
+                }
+            }); }); }); }); }); }); }); }); }); }); }); });
+            break 0;
+        };
+        Ok(out)
+    }
+    let results = run_both(|| async { (deep(0).await, deep(1).await, deep(2).await.is_err()) });
+    assert_eq!(results, (Ok(100), Ok(101), true));
+}

@@ -1,7 +1,8 @@
 //! The expansion of `async_with!`.
 //!
 //! One manager expands to: pin the manager, enter (an error leaves like
-//! `?`), run the block as a panic-catching `async` block whose ways out were
+//! `?`), hold the target in a guard that calls the manager's `cancel` if the
+//! future is dropped before exit starts, run the block as a panic-catching `async` block whose ways out were
 //! rewritten into a flow enum, build the [`Outcome`] exit sees, await exit,
 //! then replay the way out. Several managers nest: `a = A(), b = B() => {..}`
 //! is `a = A() => { async_with!(b = B() => {..}) }`.
@@ -51,24 +52,37 @@ fn expand_one(
     let expr_span = manager.expr.span();
     // Hygienic like the other locals, but reported at the user's expression.
     let manager_var = quote_spanned!(mixed.located_at(expr_span)=> manager);
-    let target = quote_spanned!(mixed=> target);
+    let guard = quote_spanned!(mixed=> guard);
+    let entered = quote_spanned!(mixed=> entered);
     let flow_var = quote_spanned!(mixed=> flow);
     let action = quote_spanned!(mixed=> action);
 
-    let expr = &manager.expr;
+    // Parentheses the parser required (around a struct literal) are not
+    // needed here, where rustc would warn about them.
+    let expr = match &manager.expr {
+        Expr::Paren(paren) => &*paren.expr,
+        expr => expr,
+    };
     let pin = quote_spanned!(expr_span=> ::async_with::__private::pin!(#expr));
     let enter = quote_spanned!(expr_span=> ::async_with::__private::enter(#manager_var.as_mut()));
-    let exit = quote_spanned!(expr_span=> ::async_with::__private::exit(#manager_var.as_mut(), #target, outcome));
+    // Generated locals named next to user tokens get mixed-site hygiene
+    // (located at the user's span for messages): a user span's own hygiene
+    // differs from the call site's when `async_with!` is written inside a
+    // `macro_rules!` macro.
+    let outcome = quote_spanned!(mixed=> outcome);
+    let error = quote_spanned!(mixed=> error);
+    let residual = quote_spanned!(mixed=> residual);
+    let exit = quote_spanned!(expr_span=> #guard.exit(#outcome));
     let enter_await = quote_spanned!(expr_span=> #enter.await);
     let exit_await = quote_spanned!(expr_span=> #exit.await);
     let raise_kind = quote_spanned!(mixed=> raise_kind);
-    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(#raise_kind, error));
+    let raise = quote_spanned!(expr_span=> ::async_with::__private::raise!(#raise_kind, #error));
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
-            let #pat = &mut #target;
+            let #pat = #guard.target();
         },
-        None => quote!(let _ = &mut #target;),
+        None => quote!(let _ = #guard.target();),
     };
 
     // The flow enum: one type parameter per way out that carries a value.
@@ -79,19 +93,23 @@ fn expand_one(
     for (index, site) in sites.iter().enumerate() {
         let variant = Rewriter::variant(index);
         let param = format_ident!("T{}", index, span = mixed);
+        // The replay is written once: a nested `async_with!` sees each `?`
+        // it contains as a site of its own, so a copy per branch would
+        // double the code at every level of nesting.
         let suppressible = |replay: TokenStream| {
-            quote! {
-                if suppress {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
-                    match (&&::async_with::__private::SuppressedValue(value_type)).value() {
-                        ::core::option::Option::Some(value) => value,
-                        ::core::option::Option::None => #replay,
-                    }
+            quote! {{
+                #[allow(unused_imports)]
+                use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
+                let suppressed = if suppress {
+                    (&&::async_with::__private::SuppressedValue(value_type)).value()
                 } else {
-                    #replay
+                    ::core::option::Option::None
+                };
+                match suppressed {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => #replay,
                 }
-            }
+            }}
         };
         match site {
             Site::Return => {
@@ -102,8 +120,8 @@ fn expand_one(
             Site::Question { span } => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
-                let replay = suppressible(quote_spanned!(*span=> match residual? {}));
-                replay_arms.push(quote!(#flow::#variant(residual) => #replay,));
+                let replay = suppressible(quote_spanned!(*span=> match #residual? {}));
+                replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
                 params.push(param.clone());
@@ -149,11 +167,12 @@ fn expand_one(
 
     quote! {{
         let mut #manager_var = #pin;
-        let entered = #enter_await;
-        let #raise_kind = ::async_with::__private::raise_kind!(&entered);
-        let mut #target = match entered {
-            ::core::result::Result::Ok(target) => target,
-            ::core::result::Result::Err(error) => #raise,
+        let #entered = #enter_await;
+        let #raise_kind = ::async_with::__private::raise_kind!(&#entered);
+        // From here until exit starts, dropping this future cancels.
+        let mut #guard = match #entered {
+            ::core::result::Result::Ok(guard) => guard,
+            ::core::result::Result::Err(#error) => #raise,
         };
         #[allow(non_camel_case_types, dead_code)]
         enum #flow<#(#params),*> {
@@ -176,17 +195,19 @@ fn expand_one(
         // Exit is awaited in two places so that each way out pays only for
         // itself: after a panic exit's result is ignored and the panic
         // resumes; otherwise no panic payload is kept across exit's await
-        // and a block without `?` gives exit a constant `Completed`.
+        // and a block without `?` gives exit a constant `Completed`
+        // (measured: benches/with_vs_hand.rs). The replay is still written
+        // once.
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         let value = match #flow_var {
             ::core::result::Result::Err(mut payload) => {
-                let outcome = ::async_with::Outcome::Panicked(payload.view());
+                let #outcome = ::async_with::Outcome::Panicked(payload.view());
                 let _ = #exit_await;
                 payload.resume()
             }
             ::core::result::Result::Ok(mut flow) => {
                 let value_type = flow.value_type();
-                let outcome = match &mut flow {
+                let #outcome = match &mut flow {
                     #(#outcome_failed)*
                     _ => ::async_with::Outcome::Completed,
                 };
@@ -195,7 +216,7 @@ fn expand_one(
                 let suppress = ::async_with::__private::suppresses(&#action);
                 let _ = (&value_type, suppress);
                 match #action {
-                    ::core::result::Result::Err(error) => #raise,
+                    ::core::result::Result::Err(#error) => #raise,
                     ::core::result::Result::Ok(_) => match flow {
                         #flow::Value(value) => value,
                         #(#replay_arms)*

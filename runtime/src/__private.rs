@@ -23,21 +23,78 @@ pub use core::pin::pin;
 pub trait Captures<'a> {}
 impl<T: ?Sized> Captures<'_> for T {}
 
-/// Awaits the manager's enter. A function (not a method call) so that a
-/// non-manager expression is reported at the user's expression.
-pub fn enter<M: PinnedContextManager + ?Sized>(
-    manager: Pin<&mut M>,
-) -> impl Future<Output = Result<M::Target, M::Error>> {
-    manager.enter()
+/// Awaits the manager's enter and arms a [`CancelGuard`] with the target in
+/// the same poll. A function (not a method call) so that a non-manager
+/// expression is reported at the user's expression.
+pub async fn enter<'m, M: PinnedContextManager + ?Sized>(
+    mut manager: Pin<&'m mut M>,
+) -> Result<CancelGuard<'m, M, M::Target>, M::Error> {
+    #[cfg(feature = "tracing")]
+    let target = crate::trace::enter::<M, _, _>(manager.as_mut().enter()).await?;
+    #[cfg(not(feature = "tracing"))]
+    let target = manager.as_mut().enter().await?;
+    Ok(CancelGuard {
+        manager,
+        target: Some(target),
+        cancel: M::cancel,
+    })
 }
 
-/// Awaits the manager's exit.
-pub fn exit<'a, M: PinnedContextManager + ?Sized>(
-    manager: Pin<&'a mut M>,
-    target: M::Target,
-    outcome: Outcome<'a>,
-) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a {
-    manager.exit(target, outcome)
+/// Owns the target between enter and exit, so that a dropped `async_with!`
+/// future (cancellation) still reaches the manager, through `cancel`.
+///
+/// No trait bound on the type itself (the hook is a function pointer taken
+/// in [`enter`]): a non-manager is then reported once, at `enter`.
+pub struct CancelGuard<'m, M: ?Sized, T> {
+    manager: Pin<&'m mut M>,
+    target: Option<T>,
+    cancel: fn(Pin<&mut M>, T),
+}
+
+impl<M: ?Sized, T> CancelGuard<'_, M, T> {
+    /// The target the block borrows.
+    pub fn target(&mut self) -> &mut T {
+        self.target.as_mut().expect("the target is lent until exit")
+    }
+
+    /// Disarms the guard and hands the manager and target to exit.
+    pub fn exit<'a>(
+        &'a mut self,
+        outcome: Outcome<'a>,
+    ) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a
+    where
+        M: PinnedContextManager<Target = T>,
+    {
+        let target = self.target.take().expect("exit runs once");
+        #[cfg(feature = "tracing")]
+        return crate::trace::exit(
+            crate::trace::exit_span::<M>(&outcome),
+            self.manager.as_mut().exit(target, outcome),
+        );
+        #[cfg(not(feature = "tracing"))]
+        self.manager.as_mut().exit(target, outcome)
+    }
+}
+
+impl<M: ?Sized, T> Drop for CancelGuard<'_, M, T> {
+    fn drop(&mut self) {
+        let Some(target) = self.target.take() else {
+            return;
+        };
+        let (cancel, manager) = (self.cancel, self.manager.as_mut());
+        run_cancel_hook(|| cancel(manager, target));
+    }
+}
+
+/// Runs a `cancel` hook from a `Drop` impl. While a panic unwinds, a second
+/// panic from the hook would abort the process, so it is caught and
+/// dropped then.
+pub(crate) fn run_cancel_hook(hook: impl FnOnce()) {
+    if std::thread::panicking() {
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(hook));
+    } else {
+        hook();
+    }
 }
 
 /// `true` if exit asked to suppress.

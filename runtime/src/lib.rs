@@ -15,6 +15,11 @@
 //! | `@asynccontextmanager` + `yield` | [`#[async_context]`](macro@async_context) + [`yield_!`](macro@yield_) |
 //! | `exc_type, exc, tb` of `__aexit__` | [`Outcome`]: completed, failed ([`Failure`]), panicked ([`Panic`]) |
 //! | truthy `__aexit__` result | [`ExitAction::Suppress`] |
+//! | `contextlib.AsyncExitStack` | [`AsyncExitStack`] |
+//! | `nullcontext`, `aclosing`, `suppress` | [`nullcontext`], [`closing`], [`suppress`] |
+//! | a manager from two functions | [`from_fn`] |
+//! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`] (see "Cancellation") |
+//! | (no macro) | [`with(manager, async \|target\| ..)`](with()) |
 //!
 //! ```
 //! use async_with::{async_context, async_with};
@@ -96,6 +101,46 @@
 //! each sees what the inner one left (suppressed: completed; failed: the new
 //! error).
 //!
+//! # Cancellation
+//!
+//! A future can be dropped at any `.await` (a timeout, `select!`, an
+//! aborted task). Python then delivers `CancelledError` into the block and
+//! still awaits `__aexit__`; Rust cannot await in `Drop`. The policy:
+//!
+//! - **Between enter and exit**, the target is held by a guard inside
+//!   `async_with!`, armed in the same poll in which enter returns it (no
+//!   `.await` in between, so a target is never lost). Dropping the future
+//!   calls the manager's synchronous
+//!   [`cancel`](AsyncContextManager::cancel) hook with the target, exactly
+//!   once, innermost manager first. The default hook drops the target.
+//! - **Async cleanup on cancellation** is the hook's to spawn: a manager
+//!   knows its runtime and its types, so it can spawn its exit logic with
+//!   [`Outcome::Cancelled`], bounded by a timeout so that it neither is cut
+//!   short by the cancellation that triggered it nor hangs forever (Trio's
+//!   shielded cleanup with a deadline). The tests show the pattern with
+//!   `tokio::spawn` + `tokio::time::timeout`.
+//! - **During enter**: enter's future is dropped; neither exit nor cancel
+//!   runs (Python: no `__aexit__` for a failed `__aenter__`).
+//! - **During exit**: exit already owns the target; its future is dropped
+//!   with whatever it was doing, and cancel is not called as well.
+//! - **Exit stacks** dropped with entries left call each entered manager's
+//!   `cancel`, last in first out; deferred callbacks are dropped.
+//! - **Generators** (`#[async_context]`): the default hook drops the target
+//!   and, with the manager, the suspended function: its locals' `Drop`
+//!   runs, its code after `yield_!` does not. Write a hand-made manager
+//!   when cleanup after cancellation must await.
+//! - A `cancel` hook that panics while another panic unwinds is caught, so
+//!   it cannot abort the process.
+//!
+//! # Panics in enter and exit
+//!
+//! A panic in enter propagates; neither the block nor exit runs. A panic in
+//! exit propagates after any way out of the block; after a panicking block
+//! it replaces the block's panic (the block's payload is dropped), as an
+//! exception in Python's `__aexit__` replaces the body's. None of this runs
+//! inside `Drop`, so no double panic aborts. `panic = "abort"` builds
+//! compile and work, without the panic paths.
+//!
 //! # Errors, `Send`, runtimes
 //!
 //! Enter and exit errors propagate with `From`, like `?`. A manager whose
@@ -104,21 +149,44 @@
 //! function using `async_with!` is `Send` when its managers and targets
 //! are. Nothing here needs an async runtime; the tests run the same code on
 //! tokio and on a bare executor.
+//!
+//! # Features
+//!
+//! None is on by default. `tokio`: the `tokio` module, managers for real
+//! resources on tokio (TCP connection, child process, temporary directory,
+//! task group, timeout scope). `tracing`: each manager's enter and exit as
+//! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
+//! outcome, the result and the duration.
 #![deny(missing_docs)]
 
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
 
+mod exit_stack;
 mod generator;
 mod manager;
+mod managers;
 mod outcome;
+mod with;
 
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(feature = "tokio")]
+pub mod tokio;
+
+#[cfg(feature = "tracing")]
+mod trace;
+
+pub use exit_stack::{AsyncExitStack, BoxError};
 pub use generator::{Exit, Generator};
 pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
+pub use managers::{
+    AsyncClose, Closing, FromFn, NullContext, Suppress, closing, from_fn, nullcontext, suppress,
+    suppress_if,
+};
 pub use outcome::{Failure, Outcome, Panic};
+pub use with::with;
 
 /// `async with` for Rust: `async_with!(PAT = MANAGER, ... => { BLOCK })` or
 /// `async_with!(MANAGER => { BLOCK })`.

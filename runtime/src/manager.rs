@@ -107,6 +107,54 @@ pub trait AsyncContextManager {
         target: Self::Target,
         outcome: Outcome<'_>,
     ) -> Result<ExitAction, Self::Error>;
+
+    /// Called instead of `exit` when the future running the block is
+    /// dropped after enter succeeded and before exit started (a timeout,
+    /// `select!`, an aborted task): Rust cannot await in `Drop`, so this is
+    /// synchronous. Python would deliver `CancelledError` and await
+    /// `__aexit__`.
+    ///
+    /// The default drops the target, so its `Drop` runs. A manager whose
+    /// cleanup must await spawns it here, on the runtime it knows, bounded
+    /// in time, passing [`Outcome::Cancelled`] to its own exit logic (see
+    /// the crate docs, "Cancellation"). Called at most once, and never
+    /// after `exit` has started: once exit owns the target, dropping
+    /// exit's future drops whatever exit was doing.
+    ///
+    /// ```
+    /// use async_with::{AsyncContextManager, ExitAction, Outcome};
+    /// use std::convert::Infallible;
+    ///
+    /// struct Lease { released: Vec<&'static str> }
+    ///
+    /// impl AsyncContextManager for Lease {
+    ///     type Target = &'static str;
+    ///     type Error = Infallible;
+    ///     async fn enter(&mut self) -> Result<&'static str, Infallible> { Ok("lease-1") }
+    ///     async fn exit(&mut self, id: &'static str, _: Outcome<'_>) -> Result<ExitAction, Infallible> {
+    ///         self.released.push(id);
+    ///         Ok(ExitAction::Propagate)
+    ///     }
+    ///     fn cancel(&mut self, id: &'static str) {
+    ///         // Synchronous fallback: record it; a real lease would spawn its release.
+    ///         self.released.push(id);
+    ///     }
+    /// }
+    ///
+    /// let mut lease = Lease { released: Vec::new() };
+    /// {
+    ///     let mut block = std::pin::pin!(async {
+    ///         async_with::async_with!(_id = &mut lease => { std::future::pending::<()>().await });
+    ///     });
+    ///     // Poll once, so the block is suspended inside, then drop it.
+    ///     let waker = std::task::Waker::noop();
+    ///     let _ = block.as_mut().poll(&mut std::task::Context::from_waker(&waker));
+    /// }
+    /// assert_eq!(lease.released, ["lease-1"]);
+    /// ```
+    fn cancel(&mut self, target: Self::Target) {
+        drop(target);
+    }
 }
 
 /// `&mut M` is a manager when `M` is, so a manager can be inspected after
@@ -125,6 +173,10 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for &mut M {
         outcome: Outcome<'_>,
     ) -> Result<ExitAction, Self::Error> {
         (**self).exit(target, outcome).await
+    }
+
+    fn cancel(&mut self, target: Self::Target) {
+        (**self).cancel(target);
     }
 }
 
@@ -169,6 +221,27 @@ pub trait PinnedContextManager {
         target: Self::Target,
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, Self::Error>> + 'a;
+
+    /// See [`AsyncContextManager::cancel`]. The default drops the target;
+    /// a generator manager's suspended teardown is dropped with it (its
+    /// locals' `Drop` runs, its code after `yield_!` does not).
+    ///
+    /// ```
+    /// use async_with::{async_context, PinnedContextManager};
+    ///
+    /// #[async_context]
+    /// async fn resource() -> u8 {
+    ///     let (_target, _exit) = yield_!(1);
+    /// }
+    ///
+    /// fn cancel_after_enter<M: PinnedContextManager>(manager: std::pin::Pin<&mut M>, target: M::Target) {
+    ///     manager.cancel(target);
+    /// }
+    /// # let _ = cancel_after_enter::<async_with::Generator<u8, std::convert::Infallible, std::future::Ready<()>>>;
+    /// ```
+    fn cancel(self: Pin<&mut Self>, target: Self::Target) {
+        drop(target);
+    }
 }
 
 impl<M: AsyncContextManager + Unpin> PinnedContextManager for M {
@@ -185,5 +258,9 @@ impl<M: AsyncContextManager + Unpin> PinnedContextManager for M {
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, Self::Error>> + 'a {
         AsyncContextManager::exit(self.get_mut(), target, outcome)
+    }
+
+    fn cancel(self: Pin<&mut Self>, target: Self::Target) {
+        AsyncContextManager::cancel(self.get_mut(), target);
     }
 }

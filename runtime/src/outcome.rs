@@ -36,6 +36,11 @@ pub enum Outcome<'a> {
     /// The block panicked. The panic resumes after exit, whatever exit
     /// returns.
     Panicked(Panic<'a>),
+    /// The future running the block was dropped (a timeout, `select!`, an
+    /// aborted task). `async_with!` cannot await exit then, so it calls
+    /// [`cancel`](crate::AsyncContextManager::cancel) instead; this is
+    /// what a manager passes to its own exit when its `cancel` spawns it.
+    Cancelled,
 }
 
 impl Outcome<'_> {
@@ -66,6 +71,15 @@ impl Outcome<'_> {
         matches!(self, Outcome::Panicked(_))
     }
 
+    /// `true` when the future running the block was dropped.
+    ///
+    /// ```
+    /// assert!(async_with::Outcome::Cancelled.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Outcome::Cancelled)
+    }
+
     /// The failure, when the block failed.
     ///
     /// ```
@@ -75,6 +89,26 @@ impl Outcome<'_> {
         match self {
             Outcome::Failed(failure) => Some(failure),
             _ => None,
+        }
+    }
+
+    /// The same outcome, borrowed for a shorter time, to hand to one exit
+    /// after another (as an exit stack does) while keeping this one.
+    ///
+    /// ```
+    /// use async_with::{Failure, Outcome};
+    ///
+    /// let error = "boom";
+    /// let mut outcome = Outcome::Failed(Failure::new(&error));
+    /// let first = outcome.reborrow().to_string();
+    /// assert_eq!(first, outcome.to_string());
+    /// ```
+    pub fn reborrow(&mut self) -> Outcome<'_> {
+        match self {
+            Outcome::Completed => Outcome::Completed,
+            Outcome::Failed(failure) => Outcome::Failed(*failure),
+            Outcome::Panicked(panic) => Outcome::Panicked(panic.reborrow()),
+            Outcome::Cancelled => Outcome::Cancelled,
         }
     }
 }
@@ -308,6 +342,13 @@ impl<'a> Panic<'a> {
         }
     }
 
+    fn reborrow(&mut self) -> Panic<'_> {
+        Panic {
+            message: self.message,
+            payload: self.payload_mut().map(SyncWrapper::new),
+        }
+    }
+
     /// The panic message, when the payload is a `&str` or a `String`.
     ///
     /// ```
@@ -342,7 +383,7 @@ impl fmt::Debug for Panic<'_> {
     }
 }
 
-/// `completed`, `failed(<error>)` or `panicked(<message>)`.
+/// `completed`, `failed(<error>)`, `panicked(<message>)` or `cancelled`.
 ///
 /// ```
 /// assert_eq!(async_with::Outcome::Completed.to_string(), "completed");
@@ -359,6 +400,7 @@ impl fmt::Display for Outcome<'_> {
                 Some(message) => write!(f, "panicked({message})"),
                 None => f.write_str("panicked(<non-string payload>)"),
             },
+            Outcome::Cancelled => f.write_str("cancelled"),
         }
     }
 }

@@ -54,6 +54,7 @@ pub fn describe(outcome: &Outcome<'_>) -> String {
         Outcome::Completed => "completed".to_string(),
         Outcome::Failed(failure) => format!("failed({failure})"),
         Outcome::Panicked(panic) => format!("panicked({})", panic.message().unwrap_or("?")),
+        Outcome::Cancelled => "cancelled".to_string(),
         _ => "other".to_string(),
     }
 }

@@ -1,0 +1,622 @@
+//! A stack of exits built at run time: Python's `contextlib.AsyncExitStack`,
+//! JavaScript's `AsyncDisposableStack`.
+
+use core::cell::RefCell;
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::ptr::NonNull;
+
+use crate::__private::{CatchUnwind, PanicPayload, run_cancel_hook};
+#[cfg(doc)]
+use crate::AsyncContextManager;
+use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
+
+/// The default error type of an [`AsyncExitStack`]: any error.
+///
+/// ```
+/// let error: async_with::BoxError = "any error converts".into();
+/// assert_eq!(error.to_string(), "any error converts");
+/// ```
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Managers entered, callbacks and exit handlers registered at run time,
+/// exited last-in first-out.
+///
+/// `async_with!` takes a fixed list of managers; an exit stack takes any
+/// number, decided at run time (open one connection per address in a
+/// list), with the same guarantees once it is itself used as the manager
+/// of an `async_with!`: every entry is exited exactly once, on every way
+/// out of the block, and sees how the block ended.
+///
+/// | Python `AsyncExitStack` | JavaScript `AsyncDisposableStack` | here |
+/// |---|---|---|
+/// | `await enter_async_context(cm)` | `use(value)` | [`enter(manager).await`](Self::enter) |
+/// | `push_async_callback(f)` | `defer(f)` | [`defer(f)`](Self::defer) |
+/// | `push_async_exit(f)` | `adopt(value, f)` | [`push_exit(f)`](Self::push_exit) |
+/// | `pop_all()` | `move()` | [`take()`](Self::take) |
+/// | `await aclose()` | `await disposeAsync()` | [`close().await`](Self::close) |
+/// | `async with stack:` | `await using stack` | `async_with!(stack = AsyncExitStack::new() => { .. })` |
+///
+/// # Unwinding
+///
+/// Entries exit in reverse order of registration. Each sees the outcome
+/// left by the ones that exited before it (the block's outcome for the
+/// first):
+/// - one that suppresses a failure turns the outcome into completed for
+///   the ones after it;
+/// - one that fails replaces the outcome with its error, so the next entry
+///   sees that error in [`Outcome::Failed`] and can keep the one before it
+///   (the chain Python builds with `__context__`); the last error is the
+///   stack's error;
+/// - one that panics: the others still run, seeing the panic, and the
+///   last panic resumes once all have run. While a panic is the outcome, an
+///   entry's error is dropped, as `async_with!` drops an exit's error
+///   after a panic.
+///
+/// Every entry runs, whatever the ones before it did. Unwinding is a loop:
+/// ten thousand entries use no more stack than one.
+///
+/// From outside, the stack is one manager, as Python's is: it suppresses
+/// a failure it was given when an entry suppressed it and no later entry
+/// failed, and fails with the last error otherwise. One consequence, also
+/// Python's: when a block leaves by `return` or `break` and one entry's
+/// error is suppressed by a later entry, the jump still happens (nested
+/// `async_with!` levels would drop it, as nested `async with` does).
+///
+/// # Targets
+///
+/// [`enter`](Self::enter) takes `&self` and hands out `&mut Target`, so
+/// several targets can be used at once while the stack keeps each manager
+/// and its target for exit. The targets stay borrowed from the stack, so
+/// [`take`](Self::take) and [`close`](Self::close), which need
+/// `&mut self`, can only run once they are no longer used.
+///
+/// # Not `Send`
+///
+/// The stack keeps its entries' exit futures behind `dyn Future`, and stable
+/// Rust cannot state that the future of a generic manager's `async fn exit`
+/// is `Send` (that needs return-type notation). So the stack is neither
+/// `Send` nor `Sync`: use it on a current-thread runtime, in a
+/// `tokio::task::LocalSet`, or nest `async_with!` when the number of
+/// managers is fixed.
+///
+/// # Dropped without exiting
+///
+/// A stack dropped with entries left (its future was cancelled, or it was
+/// never closed) cannot await their exits: it calls each entered manager's
+/// [`cancel`](AsyncContextManager::cancel) hook, last in first out, and
+/// drops callbacks and handlers without running them. A stack whose
+/// unwinding is cancelled does the same for the entries not yet exited.
+///
+/// ```
+/// use async_with::{async_with, AsyncExitStack, from_fn, ExitAction};
+/// use std::cell::RefCell;
+///
+/// async fn run(names: &[&'static str], log: &RefCell<Vec<String>>) -> Result<usize, std::io::Error> {
+///     let total = async_with!(stack = AsyncExitStack::<std::io::Error>::default() => {
+///         let mut total = 0;
+///         for &name in names {
+///             let conn = stack.enter(from_fn(
+///                 async move || { log.borrow_mut().push(format!("open {name}")); Ok::<_, std::io::Error>(name.len()) },
+///                 async move |_len, _outcome| { log.borrow_mut().push(format!("close {name}")); Ok(ExitAction::Propagate) },
+///             )).await?;
+///             total += *conn;
+///         }
+///         total
+///     });
+///     Ok(total)
+/// }
+///
+/// let log = RefCell::new(Vec::new());
+/// assert_eq!(async_with::__private::block_on(run(&["a", "bb"], &log)).unwrap(), 3);
+/// assert_eq!(log.into_inner(), ["open a", "open bb", "close bb", "close a"]);
+/// ```
+pub struct AsyncExitStack<'a, E = BoxError> {
+    entries: RefCell<Entries<'a, E>>,
+}
+
+impl<'a> AsyncExitStack<'a> {
+    /// An empty stack whose error type is [`BoxError`]. For another error
+    /// type, use `AsyncExitStack::<E>::default()` (as `HashMap::new` is for
+    /// the default hasher only).
+    ///
+    /// ```
+    /// let stack = async_with::AsyncExitStack::new();
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<E> Default for AsyncExitStack<'_, E> {
+    fn default() -> Self {
+        AsyncExitStack {
+            entries: RefCell::new(Entries(Vec::new())),
+        }
+    }
+}
+
+impl<E> AsyncExitStack<'_, E> {
+    /// Moves every entry into a new stack and leaves this one empty
+    /// (Python's `pop_all`, JavaScript's `move`): the usual way to keep
+    /// resources opened in a block once all of them opened.
+    ///
+    /// ```
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = async_with::AsyncExitStack::new();
+    /// stack.defer(async || Ok(()));
+    /// let mut kept = stack.take();
+    /// assert!(stack.is_empty());
+    /// assert_eq!(kept.len(), 1);
+    /// kept.close().await.unwrap();
+    /// # });
+    /// ```
+    #[doc(alias = "pop_all")]
+    #[doc(alias = "move")]
+    pub fn take(&mut self) -> Self {
+        core::mem::take(self)
+    }
+
+    /// How many entries are registered.
+    ///
+    /// ```
+    /// assert_eq!(async_with::AsyncExitStack::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries.borrow().0.len()
+    }
+
+    /// `true` when no entry is registered.
+    ///
+    /// ```
+    /// assert!(async_with::AsyncExitStack::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a, E: 'a> AsyncExitStack<'a, E> {
+    /// Enters `manager` and registers its exit; returns its target
+    /// (Python's `enter_async_context`).
+    ///
+    /// If enter fails, nothing is registered and the error is returned
+    /// as it is. The manager's error must convert into the stack's error
+    /// type `E` for exit; for managers that cannot fail (error
+    /// [`Infallible`](core::convert::Infallible)) that takes
+    /// `E: From<Infallible>`, which [`BoxError`] and `anyhow::Error` have
+    /// and `String` and `std::io::Error` lack. Once enter has succeeded, the exit is registered before
+    /// this future returns, with no `.await` in between, so no cancellation
+    /// can lose it.
+    ///
+    /// ```
+    /// use async_with::{AsyncExitStack, nullcontext};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = AsyncExitStack::new();
+    /// let a = stack.enter(nullcontext(1)).await.unwrap();
+    /// let b = stack.enter(nullcontext(2)).await.unwrap();
+    /// *a += *b;
+    /// assert_eq!(*a, 3);
+    /// assert_eq!(stack.len(), 2);
+    /// stack.close().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn enter<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
+    where
+        M: PinnedContextManager + 'a,
+        M::Error: Into<E>,
+    {
+        let mut entered = Box::pin(Entered {
+            manager,
+            target: None,
+        });
+        let target = entered.as_mut().project().manager.enter().await?;
+        *entered.as_mut().project().target = Some(target);
+        // SAFETY: the allocation is never moved out of: it is only reached
+        // through `Pin::new_unchecked` and freed in place by `Box::from_raw`.
+        let entered = Box::into_raw(unsafe { Pin::into_inner_unchecked(entered) });
+        // SAFETY: `entered` is valid (just allocated). The reference points
+        // into a heap allocation that lives until the entry is exited or
+        // dropped, which needs `&mut self`: so not while the returned
+        // borrow of `&self` lives. Nothing else reads or writes the target
+        // before then.
+        let target = unsafe { (*entered).target.as_mut() };
+        self.entries.borrow_mut().push(entered);
+        Ok(target.expect("the target was stored above"))
+    }
+
+    /// Registers a callback to await on unwinding, whatever the outcome
+    /// (Python's `push_async_callback`, JavaScript's `defer`). An error it
+    /// returns fails the unwinding like a failing exit.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let closed = Cell::new(false);
+    /// let mut stack = async_with::AsyncExitStack::new();
+    /// stack.defer(async || { closed.set(true); Ok(()) });
+    /// stack.close().await.unwrap();
+    /// assert!(closed.get());
+    /// # });
+    /// ```
+    pub fn defer<F>(&self, callback: F)
+    where
+        F: AsyncFnOnce() -> Result<(), E> + 'a,
+    {
+        self.entries.borrow_mut().push_boxed(Box::new(Deferred {
+            callback: Some(callback),
+        }));
+    }
+
+    /// Registers an exit handler: it sees the outcome left by the entries
+    /// after it and may suppress a failure or fail (Python's
+    /// `push_async_exit`).
+    ///
+    /// The handler looks at the outcome synchronously and returns the
+    /// future to await: the outcome borrows the failed block's error, which
+    /// an owned future cannot keep, so copy what you need out of it first.
+    ///
+    /// ```
+    /// use async_with::{AsyncExitStack, ExitAction, Failure, Outcome};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = AsyncExitStack::<String>::default();
+    /// stack.push_exit(|outcome: Outcome<'_>| {
+    ///     let failed = outcome.is_failed();
+    ///     async move { Ok(if failed { ExitAction::Suppress } else { ExitAction::Propagate }) }
+    /// });
+    /// let error = "lost connection";
+    /// let action = stack.exit(Outcome::Failed(Failure::new(&error))).await;
+    /// assert_eq!(action, Ok(ExitAction::Suppress));
+    /// # });
+    /// ```
+    pub fn push_exit<F, Fut>(&self, handler: F)
+    where
+        F: FnOnce(Outcome<'_>) -> Fut + 'a,
+        Fut: Future<Output = Result<ExitAction, E>> + 'a,
+    {
+        self.entries.borrow_mut().push_boxed(Box::new(ExitHandler {
+            handler: Some(handler),
+            _future: PhantomData,
+        }));
+    }
+}
+
+impl<'a, E> AsyncExitStack<'a, E>
+where
+    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
+{
+    /// Unwinds every entry as after a completed block, leaving the stack
+    /// empty and usable again (Python's `aclose`, JavaScript's
+    /// `disposeAsync`). Returns the last error an entry failed with.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let log = RefCell::new(Vec::new());
+    /// let mut stack = async_with::AsyncExitStack::new();
+    /// stack.defer(async || { log.borrow_mut().push(1); Ok(()) });
+    /// stack.defer(async || { log.borrow_mut().push(2); Ok(()) });
+    /// stack.close().await.unwrap();
+    /// stack.close().await.unwrap(); // nothing left to run
+    /// drop(stack);
+    /// assert_eq!(log.into_inner(), [2, 1]);
+    /// # });
+    /// ```
+    #[doc(alias = "aclose")]
+    #[doc(alias = "disposeAsync")]
+    pub async fn close(&mut self) -> Result<(), E> {
+        self.exit(Outcome::Completed).await.map(drop)
+    }
+
+    /// Unwinds every entry given how the block ended, leaving the stack
+    /// empty (Python's `__aexit__` of the stack). Returns
+    /// [`ExitAction::Suppress`] when the outcome was a failure that an
+    /// entry suppressed and no later entry failed, and the last error an
+    /// entry failed with (see "Unwinding" above).
+    ///
+    /// ```
+    /// use async_with::{AsyncExitStack, ExitAction, Outcome};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = AsyncExitStack::<String>::default();
+    /// stack.defer(async || Err("first".to_string()));
+    /// stack.push_exit(|outcome: Outcome<'_>| {
+    ///     let saw = outcome.to_string();
+    ///     async move { Err(format!("second, after {saw}")) }
+    /// });
+    /// let error = stack.exit(Outcome::Completed).await.unwrap_err();
+    /// assert_eq!(error, "first");
+    /// # });
+    /// ```
+    pub async fn exit(&mut self, mut outcome: Outcome<'_>) -> Result<ExitAction, E> {
+        let mut entries = core::mem::take(self.entries.get_mut());
+        let block_failed = outcome.is_failed();
+        let mut now = Unwinding::Given;
+        while let Some(mut entry) = entries.pop() {
+            let view = match &mut now {
+                Unwinding::Given => outcome.reborrow(),
+                Unwinding::Completed => Outcome::Completed,
+                Unwinding::Failed(error) => Outcome::Failed(Failure::with_display(error)),
+                Unwinding::Panicked(payload) => Outcome::Panicked(payload.view()),
+            };
+            let (failed, panicked) = (view.is_failed(), view.is_panicked());
+            let result = CatchUnwind::new(entry.as_mut().exit(view)).await;
+            match result {
+                Ok(Ok(ExitAction::Suppress)) if failed => now = Unwinding::Completed,
+                Ok(Ok(_)) => {}
+                Ok(Err(_)) if panicked => {}
+                Ok(Err(error)) => now = Unwinding::Failed(error),
+                Err(payload) => now = Unwinding::Panicked(payload),
+            }
+        }
+        match now {
+            Unwinding::Failed(error) => Err(error),
+            Unwinding::Panicked(payload) => payload.resume(),
+            Unwinding::Completed if block_failed => Ok(ExitAction::Suppress),
+            Unwinding::Given | Unwinding::Completed => Ok(ExitAction::Propagate),
+        }
+    }
+}
+
+/// The stack is a manager: `async_with!(stack = AsyncExitStack::new() => { .. })`
+/// lends the block the stack (moved out of the manager), and unwinds it
+/// with the block's outcome on every way out.
+///
+/// ```
+/// use async_with::{async_with, AsyncExitStack};
+/// use std::cell::Cell;
+///
+/// async fn run(closed: &Cell<u32>) -> Result<(), async_with::BoxError> {
+///     async_with!(stack = AsyncExitStack::new() => {
+///         for _ in 0..3 {
+///             stack.defer(async || { closed.set(closed.get() + 1); Ok(()) });
+///         }
+///         "not a number".parse::<u32>()?; // fails: the three callbacks run, then `?` returns
+///     });
+///     Ok(())
+/// }
+///
+/// let closed = Cell::new(0);
+/// assert!(async_with::__private::block_on(run(&closed)).is_err());
+/// assert_eq!(closed.get(), 3);
+/// ```
+///
+/// It implements [`PinnedContextManager`] rather than
+/// [`AsyncContextManager`]: the block holds `&mut AsyncExitStack`, and with
+/// `AsyncContextManager` in scope, `stack.enter(manager)` on that `&mut`
+/// would resolve to the trait's `enter(&mut self)` before the stack's own.
+impl<'a, E> PinnedContextManager for AsyncExitStack<'a, E>
+where
+    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
+{
+    type Target = AsyncExitStack<'a, E>;
+    type Error = E;
+
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, E>> {
+        core::future::ready(Ok(self.get_mut().take()))
+    }
+
+    async fn exit<'s>(
+        self: Pin<&'s mut Self>,
+        mut stack: Self::Target,
+        outcome: Outcome<'s>,
+    ) -> Result<ExitAction, E> {
+        stack.exit(outcome).await
+    }
+}
+
+impl<E> fmt::Debug for AsyncExitStack<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncExitStack")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// What the next entry to exit will see.
+enum Unwinding<E> {
+    /// The outcome the stack was given.
+    Given,
+    /// A failure was suppressed.
+    Completed,
+    /// An entry failed.
+    Failed(E),
+    /// An entry panicked.
+    Panicked(PanicPayload),
+}
+
+type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's>>;
+
+/// One registered exit, type-erased.
+trait Entry<E> {
+    /// Runs the exit; called once, after which the entry is dropped.
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E>;
+
+    /// Called instead of `exit` when the stack is dropped with the entry
+    /// still registered (see [`AsyncContextManager::cancel`]).
+    fn cancel(self: Pin<&mut Self>) {}
+}
+
+pin_project_lite::pin_project! {
+    /// A manager whose enter succeeded, with its target.
+    struct Entered<M: PinnedContextManager> {
+        #[pin]
+        manager: M,
+        target: Option<M::Target>,
+    }
+}
+
+impl<M, E> Entry<E> for Entered<M>
+where
+    M: PinnedContextManager,
+    M::Error: Into<E>,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E> {
+        let this = self.project();
+        let target = this.target.take().expect("an entry exits once");
+        let exit = this.manager.exit(target, outcome);
+        Box::pin(async move { exit.await.map_err(Into::into) })
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        let this = self.project();
+        if let Some(target) = this.target.take() {
+            this.manager.cancel(target);
+        }
+    }
+}
+
+struct Deferred<F> {
+    callback: Option<F>,
+}
+
+// The callback is moved out before it is called, never pinned.
+impl<F> Unpin for Deferred<F> {}
+
+impl<F, E> Entry<E> for Deferred<F>
+where
+    F: AsyncFnOnce() -> Result<(), E>,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, _outcome: Outcome<'s>) -> ExitFuture<'s, E> {
+        let callback = self.get_mut().callback.take();
+        let future = callback.expect("an entry exits once")();
+        Box::pin(async move { future.await.map(|()| ExitAction::Propagate) })
+    }
+}
+
+struct ExitHandler<F, Fut> {
+    handler: Option<F>,
+    _future: PhantomData<fn() -> Fut>,
+}
+
+// The handler is moved out before it is called, never pinned.
+impl<F, Fut> Unpin for ExitHandler<F, Fut> {}
+
+impl<F, Fut, E> Entry<E> for ExitHandler<F, Fut>
+where
+    F: FnOnce(Outcome<'_>) -> Fut,
+    Fut: Future<Output = Result<ExitAction, E>>,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E> {
+        let handler = self.get_mut().handler.take();
+        Box::pin(handler.expect("an entry exits once")(outcome))
+    }
+}
+
+/// The registered entries, in order. Each is a leaked box reached only
+/// through raw pointers, so that `&mut` targets handed out by `enter` stay
+/// valid while the list grows; dropped last-in first-out.
+struct Entries<'a, E>(Vec<NonNull<dyn Entry<E> + 'a>>);
+
+impl<'a, E> Entries<'a, E> {
+    fn push(&mut self, entry: *mut (dyn Entry<E> + 'a)) {
+        self.0
+            .push(NonNull::new(entry).expect("Box::into_raw is never null"));
+    }
+
+    fn push_boxed(&mut self, entry: Box<dyn Entry<E> + 'a>) {
+        self.push(Box::into_raw(entry));
+    }
+
+    /// Takes the last entry back as an owned, pinned box.
+    fn pop(&mut self) -> Option<Pin<Box<dyn Entry<E> + 'a>>> {
+        let entry = self.0.pop()?;
+        // SAFETY: the pointer came from `Box::into_raw` and was removed from
+        // the list, so this is its only owner; the `&mut self` this needs
+        // (through the stack) means no target borrowed from it is alive.
+        // It was never moved, so pinning it again is sound.
+        Some(unsafe { Pin::new_unchecked(Box::from_raw(entry.as_ptr())) })
+    }
+}
+
+impl<E> Default for Entries<'_, E> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+impl<E> Drop for Entries<'_, E> {
+    fn drop(&mut self) {
+        while let Some(mut entry) = self.pop() {
+            run_cancel_hook(|| entry.as_mut().cancel());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The `unsafe` above, exercised under miri by `scripts/miri.sh`.
+
+    use super::*;
+    use crate::__private::block_on;
+    use crate::{from_fn, nullcontext};
+
+    #[test]
+    fn targets_stay_valid_while_the_entry_list_grows() {
+        block_on(async {
+            let mut stack = AsyncExitStack::new();
+            let first = stack.enter(nullcontext(vec![0_u32])).await.unwrap();
+            // Enough entries to reallocate the list several times.
+            let mut others = Vec::new();
+            for i in 1..40 {
+                others.push(stack.enter(nullcontext(vec![i])).await.unwrap());
+                stack.defer(async || Ok(()));
+            }
+            first.push(100);
+            for other in &mut others {
+                other.push(first[0]);
+            }
+            assert_eq!(first, &[0, 100]);
+            assert_eq!(others[38], &[39, 0]);
+            assert_eq!(stack.len(), 1 + 2 * 39);
+            stack.close().await.unwrap();
+            assert!(stack.is_empty());
+        });
+    }
+
+    #[test]
+    fn exit_gets_back_the_target_the_block_changed() {
+        block_on(async {
+            let seen = std::cell::RefCell::new(Vec::new());
+            let mut stack = AsyncExitStack::<String>::default();
+            for name in ["a", "b"] {
+                let target = stack
+                    .enter(from_fn(
+                        async || Ok::<_, String>(name.to_string()),
+                        async |target: String, _| {
+                            seen.borrow_mut().push(target);
+                            Ok(ExitAction::Propagate)
+                        },
+                    ))
+                    .await
+                    .unwrap();
+                target.push_str("+changed");
+            }
+            let mut moved = stack.take();
+            drop(stack);
+            moved.close().await.unwrap();
+            drop(moved);
+            assert_eq!(seen.into_inner(), ["b+changed", "a+changed"]);
+        });
+    }
+
+    #[test]
+    fn dropping_entries_without_exit_frees_them() {
+        let stack = AsyncExitStack::new();
+        block_on(async {
+            stack
+                .enter(nullcontext(String::from("leaks if not freed")))
+                .await
+                .unwrap();
+        });
+        stack.defer(async || Ok(()));
+        drop(stack);
+    }
+}

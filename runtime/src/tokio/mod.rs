@@ -1,0 +1,57 @@
+//! Real resources on [tokio](https://tokio.rs) as managers (feature `tokio`).
+//!
+//! | manager | target the block borrows | exit |
+//! |---|---|---|
+//! | [`TcpConnection`] | [`TcpStream`](::tokio::net::TcpStream) | completed: shut down writes, drain reads until the peer closes (bounded); failed or panicked: close at once |
+//! | [`ChildProcess`] | [`Child`](::tokio::process::Child) | close stdin, ask to stop (`SIGTERM` on unix), wait (bounded), kill if needed, always reap |
+//! | [`TempDir`] | [`TempPath`] | remove the directory and everything in it |
+//! | [`TaskGroup`] | [`Tasks`] | await every task; on any failure abort the rest and report every failure |
+//! | [`Timeout`] | [`TimeoutScope`] | a [`run`](TimeoutScope::run) past the deadline fails the block with [`Elapsed`]; [`Timeout::move_on_after`] suppresses it |
+//!
+//! The core of the crate needs no runtime; only this module does. Every
+//! manager here must be used inside a tokio runtime with the I/O and time
+//! drivers enabled (`Builder::enable_all`, or `#[tokio::main]`).
+//!
+//! # When the future running the block is dropped
+//!
+//! Exit is async, so it cannot run when the future holding the block is
+//! dropped mid-way (a `select!` that lost, an aborted task). What then
+//! happens is what each resource's own `Drop` does, documented on each
+//! manager: the TCP stream is closed by the kernel without draining, the
+//! child is killed by tokio (`kill_on_drop`) and reaped in the background,
+//! the temporary directory is left behind, the tasks of a group are aborted
+//! without being awaited.
+//!
+//! ```
+//! use async_with::async_with;
+//! use async_with::tokio::{TaskGroup, TempDir};
+//!
+//! async fn run() -> Result<usize, Box<dyn std::error::Error>> {
+//!     let mut group = TaskGroup::<usize, std::io::Error>::new();
+//!     async_with!(dir = TempDir::new("example"), tasks = &mut group => {
+//!         for i in 0..3 {
+//!             let file = dir.join(format!("{i}.txt"));
+//!             tasks.spawn(async move {
+//!                 tokio::fs::write(&file, "x".repeat(i)).await?;
+//!                 Ok(tokio::fs::read(&file).await?.len())
+//!             });
+//!         }
+//!     }); // every task awaited, then the directory removed
+//!     Ok(group.outputs().iter().sum())
+//! }
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+//! assert_eq!(runtime.block_on(run()).unwrap(), 0 + 1 + 2);
+//! ```
+
+mod process;
+mod task_group;
+mod tcp;
+mod tempdir;
+mod timeout;
+
+pub use process::{ChildProcess, StopBy, Stopped};
+pub use task_group::{TaskFailure, TaskGroup, TaskGroupError, TaskPanic, Tasks};
+pub use tcp::TcpConnection;
+pub use tempdir::{TempDir, TempPath};
+pub use timeout::{Elapsed, Timeout, TimeoutScope};

@@ -1,0 +1,85 @@
+//! The closure form, for code that avoids macros.
+
+use core::fmt;
+use core::pin::pin;
+
+use crate::__private::CatchUnwind;
+use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
+
+/// Enters `manager`, awaits `body` with its target, and awaits exit on
+/// every way out of `body`: the guarantees of
+/// [`async_with!`](macro@crate::async_with) without a macro.
+///
+/// `body` is an async closure returning `Result<T, E>`; an `Err` is the
+/// block's failure, which exit sees in [`Outcome::Failed`] (as the closure
+/// returned it, so after its `?` converted it). The result is
+/// `Ok(Some(value))` when the body succeeded, `Ok(None)` when exit
+/// suppressed its failure, and `Err` with the body's error, or with enter's
+/// or exit's error converted by `From`. A panic in `body` reaches exit as
+/// [`Outcome::Panicked`] and then resumes.
+///
+/// # `with` or `async_with!`
+///
+/// The body is a closure, so `return` and `?` leave the closure, not the
+/// enclosing function, and `break`/`continue` cannot reach an enclosing
+/// loop; an early exit is a value the caller matches on. Prefer
+/// `async_with!` where the block is code of the enclosing function, and
+/// `with` where a macro is unwelcome (generated code, a team rule) or the
+/// body is already a closure. Because the body's error must be viewable in
+/// generic code, `E` is `Debug + Send + Sync + 'static` and is shown with
+/// `Debug`; `async_with!` also accepts other errors.
+///
+/// ```
+/// use async_with::{with, from_fn, ExitAction};
+/// use std::cell::RefCell;
+///
+/// # async_with::__private::block_on(async {
+/// let log = RefCell::new(Vec::new());
+/// let connection = from_fn(
+///     async || Ok::<_, String>("Connected".to_string()),
+///     async |conn, outcome| {
+///         log.borrow_mut().push(format!("close {conn}: {outcome}"));
+///         Ok(ExitAction::Propagate)
+///     },
+/// );
+/// let len = with(connection, async |conn: &mut String| {
+///     if conn.is_empty() {
+///         return Err("nothing to read".to_string());
+///     }
+///     Ok(conn.len())
+/// })
+/// .await;
+/// assert_eq!(len, Ok(Some(9)));
+/// assert_eq!(log.into_inner(), ["close Connected: completed"]);
+/// # });
+/// ```
+pub async fn with<M, T, E>(
+    manager: M,
+    body: impl AsyncFnOnce(&mut M::Target) -> Result<T, E>,
+) -> Result<Option<T>, E>
+where
+    M: PinnedContextManager,
+    E: From<M::Error> + fmt::Debug + Send + Sync + 'static,
+{
+    let mut manager = pin!(manager);
+    let mut target = manager.as_mut().enter().await?;
+    let ended = CatchUnwind::new(body(&mut target)).await;
+    match ended {
+        Ok(Ok(value)) => {
+            let _ = manager.exit(target, Outcome::Completed).await?;
+            Ok(Some(value))
+        }
+        Ok(Err(error)) => {
+            let failure = Outcome::Failed(Failure::new(&error));
+            match manager.exit(target, failure).await? {
+                ExitAction::Suppress => Ok(None),
+                ExitAction::Propagate => Err(error),
+            }
+        }
+        Err(mut panic) => {
+            // The panic resumes whatever exit returns, as in `async_with!`.
+            let _ = manager.exit(target, Outcome::Panicked(panic.view())).await;
+            panic.resume()
+        }
+    }
+}
