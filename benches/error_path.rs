@@ -9,7 +9,7 @@ use std::hint::black_box;
 use support::{Oops, run};
 
 fn main() {
-    divan::main();
+    support::divan_main();
 }
 
 /// `async_with!(n = Fallible => { ..; check(true)?; .. })`.

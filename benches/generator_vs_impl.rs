@@ -7,7 +7,7 @@ mod support;
 use support::run;
 
 fn main() {
-    divan::main();
+    support::divan_main();
 }
 
 /// `async_with!(n = generator() => { .. })`.

@@ -89,6 +89,22 @@ fn main() {
     allocation_row("6", "error path, (b) by hand", || {
         support::by_hand_error(black_box(true))
     });
+    allocation_row("5", "with(), closure API", support::closure_1);
+    allocation_row("5", "with(), failing block", || {
+        support::closure_error(black_box(true))
+    });
+    println!();
+
+    println!(
+        "Exit stack: heap allocations per use and per entry (target: amortised O(1) per entry)"
+    );
+    println!();
+    println!("| entries | allocations/use | allocations/entry |");
+    println!("|---|---|---|");
+    for entries in [1, 10, 100, 1000] {
+        let made = allocations_per_use(|| support::exit_stack(black_box(entries)));
+        println!("| {entries} | {made} | {:.2} |", made / entries as f64);
+    }
     println!();
 
     println!(

@@ -8,7 +8,7 @@ mod support;
 use support::run;
 
 fn main() {
-    divan::main();
+    support::divan_main();
 }
 
 /// `async_with!(n = Trivial => { .. })`.
