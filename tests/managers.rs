@@ -49,10 +49,7 @@ fn manager_error(name: &'static str, step: &'static str, saw: Option<&str>) -> A
 /// Runs `body`, which must panic; returns the panic message.
 fn panic_message(body: impl FnOnce()) -> String {
     let payload = std::panic::catch_unwind(AssertUnwindSafe(body)).unwrap_err();
-    match payload.downcast::<&str>() {
-        Ok(message) => message.to_string(),
-        Err(payload) => *payload.downcast::<String>().unwrap(),
-    }
+    common::panic_message(&*payload)
 }
 
 /// A table row: two setup flags around how exit behaves, the expected

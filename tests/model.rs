@@ -550,14 +550,7 @@ fn run(scenario: &Scenario) -> (Vec<String>, Ended) {
         drop(future);
         Ended::Cancelled
     }));
-    let ended = ended.unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|m| m.to_string()))
-            .unwrap_or_default();
-        Ended::Panicked(message)
-    });
+    let ended = ended.unwrap_or_else(|payload| Ended::Panicked(common::panic_message(&*payload)));
     (log.events(), ended)
 }
 

@@ -78,11 +78,7 @@ fn panic_of(panic_in: PanicIn, block: Block) -> (String, Vec<String>) {
         async_with::__private::block_on(scenario(&log, panic_in, block))
     }))
     .expect_err("the scenario panics");
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|message| message.to_string())
-        .unwrap_or_default();
-    (message, log.events())
+    (common::panic_message(&*payload), log.events())
 }
 
 #[test]
@@ -150,8 +146,7 @@ fn generator_panic(panic_in: PanicIn) -> (String, Vec<String>) {
         })
     }))
     .expect_err("the generator panics");
-    let message = payload.downcast_ref::<&str>().copied().unwrap_or_default();
-    (message.to_string(), log.events())
+    (common::panic_message(&*payload), log.events())
 }
 
 #[test]

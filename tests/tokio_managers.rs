@@ -2,6 +2,8 @@
 //! sockets, processes, directories, tasks and clocks, on every way out of
 //! the block.
 
+mod common;
+
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -15,6 +17,7 @@ use async_with::async_with;
 use async_with::tokio::{
     Elapsed, TaskFailure, TaskGroup, TaskGroupError, TcpConnection, TempDir, Timeout,
 };
+use common::panic_message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -37,14 +40,6 @@ impl<F: Future> Future for CatchUnwind<F> {
 
 fn catch_unwind<F: Future>(future: F) -> CatchUnwind<F> {
     CatchUnwind(Box::pin(future))
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("?")
 }
 
 // ---------------------------------------------------------------- TCP

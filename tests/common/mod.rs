@@ -210,3 +210,13 @@ impl AsyncContextManager for Quiet {
         Ok(ExitAction::Propagate)
     }
 }
+
+/// The message of a panic payload (`panic!` with a literal or a formatted
+/// string); empty for any other payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|message| message.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}

@@ -15,12 +15,13 @@
 //! # When the future running the block is dropped
 //!
 //! Exit is async, so it cannot run when the future holding the block is
-//! dropped mid-way (a `select!` that lost, an aborted task). What then
-//! happens is what each resource's own `Drop` does, documented on each
-//! manager: the TCP stream is closed by the kernel without draining, the
+//! dropped mid-way (a `select!` that lost, an aborted task); the manager's
+//! synchronous [`cancel`](crate::AsyncContextManager::cancel) hook runs
+//! instead, documented on each manager: the temporary directory is removed
+//! with a blocking `remove_dir_all`; the others leave it to the resource's
+//! own `Drop`: the TCP stream is closed by the kernel without draining, the
 //! child is killed by tokio (`kill_on_drop`) and reaped in the background,
-//! the temporary directory is left behind, the tasks of a group are aborted
-//! without being awaited.
+//! the tasks of a group are aborted without being awaited.
 //!
 //! ```
 //! use async_with::async_with;
