@@ -5,6 +5,7 @@
 mod expand;
 mod generator;
 mod parse;
+mod raise;
 mod rewrite;
 
 use proc_macro::TokenStream;
@@ -13,7 +14,7 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn async_with(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as parse::AsyncWith);
-    expand::async_with(input, 0)
+    expand::async_with(input, &quote::quote!(::async_with), 0)
         .map(|expr| quote::quote!(#expr))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()

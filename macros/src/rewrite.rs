@@ -36,8 +36,10 @@ pub enum Site {
 pub struct Rewriter {
     /// Name of the block's flow enum.
     pub flow: Ident,
+    /// Path of the runtime crate.
+    krate: TokenStream,
     /// Nesting depth of the `async_with!` being expanded.
-    pub depth: usize,
+    depth: usize,
     pub sites: Vec<Site>,
     /// Index of the shared `Return` site, once used.
     return_site: Option<usize>,
@@ -51,9 +53,10 @@ pub struct Rewriter {
 }
 
 impl Rewriter {
-    pub fn new(flow: Ident, depth: usize) -> Self {
+    pub fn new(flow: Ident, krate: TokenStream, depth: usize) -> Self {
         Rewriter {
             flow,
+            krate,
             depth,
             sites: Vec::new(),
             return_site: None,
@@ -119,14 +122,8 @@ impl Rewriter {
         if is_path(mac, &["async_with"]) {
             return Some(self.expand_nested(mac));
         }
-        if is_path(mac, &["__private", "raise"]) {
-            // `raise!(kind, error)`: this block's exit sees `error` first.
-            let comma_list = Punctuated::<Expr, Token![,]>::parse_terminated;
-            let error = comma_list
-                .parse2(mac.tokens.clone())
-                .ok()
-                .and_then(|args| args.last().cloned())
-                .expect("raise! has two arguments");
+        if let Some(error) = crate::raise::recognise(mac) {
+            // `raise!(error)`: this block's exit sees `error` first.
             let variant = self.push(Site::Raise);
             let value =
                 quote!(::core::result::Result::<::core::convert::Infallible, _>::Err(#error));
@@ -169,7 +166,7 @@ impl Rewriter {
         self.rewrites += 1;
         let expanded = mac
             .parse_body::<crate::parse::AsyncWith>()
-            .and_then(|input| crate::expand::async_with(input, self.depth + 1));
+            .and_then(|input| crate::expand::async_with(input, &self.krate, self.depth + 1));
         match expanded {
             Ok(mut expr) => {
                 // The replay code of the nested block jumps out of this one.
@@ -237,7 +234,8 @@ impl VisitMut for Rewriter {
                 let variant = self.push(Site::Question { span });
                 let flow = &self.flow;
                 let operand = &try_expr.expr;
-                let branch = quote_spanned!(span=> ::async_with::__private::Branch::branch);
+                let krate = &self.krate;
+                let branch = quote_spanned!(span=> #krate::__private::Branch::branch);
                 *expr = syn::parse2(quote_spanned! {span=>
                     match #branch(#operand) {
                         ::core::ops::ControlFlow::Continue(value) => value,

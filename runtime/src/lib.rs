@@ -162,11 +162,13 @@
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
 
+mod executor;
 mod exit_stack;
 mod generator;
 mod manager;
 mod managers;
 mod outcome;
+mod protocol;
 mod with;
 
 #[doc(hidden)]
