@@ -2,7 +2,7 @@
 //! an `#[async_context]` generator: it commits when the block completes and
 //! rolls back when the block fails (`?`) or panics.
 //!
-//! Run with `cargo run --example sqlite_transaction [DB_PATH]`: the database
+//! Run with `cargo run -p async-with-integrations --example sqlite_transaction [DB_PATH]`: the database
 //! is created at DB_PATH (which is kept), or by default in a temporary
 //! directory removed at the end.
 
