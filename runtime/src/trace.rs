@@ -1,5 +1,6 @@
 //! Feature `tracing`: each manager's enter and exit as a span, with the
-//! block's outcome, how exit ended and how long each step took.
+//! block's outcome, how exit ended and how long each step took. Recorded by
+//! the protocol's `Scope`, so every entry point is traced alike.
 //!
 //! Spans are at `DEBUG` level, target `async_with`, named
 //! `async_with::enter` (fields `manager`, `result`, `elapsed_us`) and
@@ -134,10 +135,26 @@ mod tests {
         Ok(())
     }
 
+    /// Runs `scenario` under a recording subscriber; returns its spans with
+    /// `manager="<type name>"` replaced by `manager=M`.
+    fn spans_of(scenario: impl FnOnce()) -> Vec<String> {
+        let spans = Spans::default();
+        tracing::subscriber::with_default(spans.clone(), scenario);
+        let lines = spans.0.lock().unwrap().clone();
+        lines
+            .iter()
+            .map(|line| {
+                let start = line.find("manager=\"").unwrap() + "manager=\"".len();
+                let end = start + line[start..].find('"').unwrap();
+                assert!(line[start..end].starts_with("async_with::generator::Generator<u8,"));
+                format!("{}M{}", &line[..start - 1], &line[end + 1..])
+            })
+            .collect()
+    }
+
     #[test]
     fn enter_and_exit_are_spans_with_outcome_result_and_duration() {
-        let spans = Spans::default();
-        tracing::subscriber::with_default(spans.clone(), || {
+        let spans = spans_of(|| {
             crate::__private::block_on(async {
                 let ok: Result<u8, String> =
                     async { Ok(async_with!(n = resource() => { *n })) }.await;
@@ -150,24 +167,40 @@ mod tests {
                 assert_eq!(suppressed, Ok(()));
             });
         });
-        // `manager="<type name>"`, replaced by `manager=M`.
-        let spans: Vec<String> = spans
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|line| {
-                let start = line.find("manager=\"").unwrap() + "manager=\"".len();
-                let end = start + line[start..].find('"').unwrap();
-                assert!(line[start..end].starts_with("async_with::generator::Generator<u8,"));
-                format!("{}M{}", &line[..start - 1], &line[end + 1..])
-            })
-            .collect();
         let expected = [
             "async_with::enter manager=M result=\"entered\" elapsed_us",
             "async_with::exit manager=M outcome=completed result=\"propagate\" elapsed_us",
             "async_with::enter manager=M result=\"entered\" elapsed_us",
             "async_with::exit manager=M outcome=failed(\"boom\") result=\"suppress\" elapsed_us",
+        ];
+        assert_eq!(spans, expected);
+    }
+
+    /// One protocol: `with()` and exit stack entries are traced exactly as
+    /// `async_with!` is.
+    #[test]
+    fn with_and_exit_stack_entries_record_the_same_spans() {
+        let spans = spans_of(|| {
+            crate::__private::block_on(async {
+                let value = crate::with(resource(), async |n: &mut u8| Ok::<_, String>(*n)).await;
+                assert_eq!(value, Ok(Some(1)));
+                let suppressed = crate::with(resource(), async |_: &mut u8| {
+                    Err::<(), _>("boom".to_string())
+                })
+                .await;
+                assert_eq!(suppressed, Ok(None));
+                let mut stack = crate::AsyncExitStack::<String>::default();
+                assert_eq!(*stack.enter(resource()).await.unwrap(), 1);
+                stack.close().await.unwrap();
+            });
+        });
+        let expected = [
+            "async_with::enter manager=M result=\"entered\" elapsed_us",
+            "async_with::exit manager=M outcome=completed result=\"propagate\" elapsed_us",
+            "async_with::enter manager=M result=\"entered\" elapsed_us",
+            "async_with::exit manager=M outcome=failed(\"boom\") result=\"suppress\" elapsed_us",
+            "async_with::enter manager=M result=\"entered\" elapsed_us",
+            "async_with::exit manager=M outcome=completed result=\"propagate\" elapsed_us",
         ];
         assert_eq!(spans, expected);
     }
