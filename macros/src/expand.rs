@@ -61,11 +61,14 @@ fn expand_one(
     let scope = quote_spanned!(mixed.located_at(expr_span)=> scope);
     let target = quote_spanned!(mixed=> target);
     let ended = quote_spanned!(mixed=> ended);
-    let payload = quote_spanned!(mixed=> payload);
+    let exited = quote_spanned!(mixed=> exited);
     let error = quote_spanned!(mixed=> error);
-    let outcome = quote_spanned!(mixed=> outcome);
     let action = quote_spanned!(mixed=> action);
     let value = quote_spanned!(mixed=> value);
+    let residual = quote_spanned!(mixed=> residual);
+    let ok = quote!(::core::result::Result::Ok);
+    let err = quote!(::core::result::Result::Err);
+    let private = quote!(#krate::__private);
 
     // Parentheses the parser required (around a struct literal) are not
     // needed here, where rustc would warn about them.
@@ -73,10 +76,10 @@ fn expand_one(
         Expr::Paren(paren) => &*paren.expr,
         expr => expr,
     };
-    let new_scope = quote_spanned! {expr_span=>
-        #krate::__private::pin!(#krate::__private::Scope::new(#expr))
-    };
+    let new_scope = quote_spanned!(expr_span=> #private::pin!(#private::Scope::new(#expr)));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
+    let exit = quote_spanned!(expr_span=> #scope.exit);
+    let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
     let raise = raise::emit(krate, &error, expr_span);
     let bind = match &manager.pat {
         Some(pat) => quote! {
@@ -85,45 +88,26 @@ fn expand_one(
         },
         None => quote!(let _ = #target;),
     };
-    let completed = quote!(#krate::Outcome::Completed);
-    let exit = |outcome: TokenStream| {
-        let exit = quote_spanned!(expr_span=> #scope.exit(#outcome).await);
-        quote! {
-            match #exit {
-                ::core::result::Result::Ok(#action) => #action,
-                ::core::result::Result::Err(#error) => #raise,
-            }
-        }
-    };
-    let after_panic = quote_spanned! {expr_span=>
-        ::core::result::Result::Err(#payload) => match #scope.exit_after_panic(#payload).await {}
-    };
-    let head = quote! {
-        let mut #scope = #new_scope;
-        let #target = match #enter {
-            ::core::result::Result::Ok(#target) => #target,
-            ::core::result::Result::Err(#error) => #raise,
-        };
-    };
 
-    // A block with no way out but its end: no flow enum, exit sees
-    // `Completed`, the block's value is the macro's.
+    // A block with no way out but its end needs no flow enum: exit sees
+    // `Completed` (or the panic), the block's value is the macro's.
     if sites.is_empty() {
-        let exit = exit(completed);
         let stmts = &body.stmts;
         return quote! {{
-            #head
-            let #ended = #krate::__private::catch_unwind(async {
+            let mut #scope = #new_scope;
+            let #target = match #enter {
+                #ok(#target) => #target,
+                #err(#error) => #raise,
+            };
+            let mut #ended = #private::catch_unwind(async {
                 #bind
                 #(#stmts)*
             })
             .await;
-            match #ended {
-                ::core::result::Result::Ok(#value) => {
-                    let _ = #exit;
-                    #value
-                }
-                #after_panic
+            let #exited = #exit(#private::outcome(&mut #ended, |_| #krate::Outcome::Completed)).await;
+            match #private::after_exit(#ended, #exited) {
+                #ok((#value, _)) => #value,
+                #err(#error) => #raise,
             }
         }};
     }
@@ -134,7 +118,6 @@ fn expand_one(
     let mut variants = vec![quote!(Value(#value_param))];
     let mut replay_arms = Vec::new();
     let mut failed_arms = Vec::new();
-    let residual = quote_spanned!(mixed=> residual);
     let suppressible = sites
         .iter()
         .any(|site| matches!(site, Site::Question { .. } | Site::Raise));
@@ -143,13 +126,11 @@ fn expand_one(
         let param = format_ident!("T{}", index, span = mixed);
         // A failure gives exit a view of its residual, chosen where the
         // error type is concrete: `Error`, `Debug`, or opaque.
-        let failed = || {
-            quote! {
-                #flow::#variant(#residual) => {
-                    #[allow(unused_imports)]
-                    use #krate::__private::{EraseDebug as _, EraseError as _, EraseOpaque as _};
-                    #krate::Outcome::Failed((&&&#krate::__private::Erase(&*#residual)).failure())
-                }
+        let failed = quote! {
+            #flow::#variant(#residual) => {
+                #[allow(unused_imports)]
+                use #private::{EraseDebug as _, EraseError as _, EraseOpaque as _};
+                #krate::Outcome::Failed((&&&#private::Erase(#residual)).failure())
             }
         };
         // A suppressed failure of a `()` block evaluates to `()`; otherwise
@@ -159,8 +140,9 @@ fn expand_one(
         let suppressible = |replay: TokenStream| {
             quote! {{
                 #[allow(unused_imports)]
-                use #krate::__private::{SuppressedOther as _, SuppressedUnit as _};
-                match #krate::__private::suppressed(&#action, (&&#krate::__private::SuppressedValue(value_type)).value()) {
+                use #private::{SuppressedOther as _, SuppressedUnit as _};
+                let suppressed = (&&#private::SuppressedValue(value_type)).value();
+                match #private::suppressed(#action, suppressed) {
                     ::core::option::Option::Some(#value) => #value,
                     ::core::option::Option::None => #replay,
                 }
@@ -175,17 +157,17 @@ fn expand_one(
             Site::Question { span } => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
-                failed_arms.push(failed());
+                failed_arms.push(failed);
                 let replay = suppressible(quote_spanned!(*span=> match #residual? {}));
                 replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
-                failed_arms.push(failed());
+                failed_arms.push(failed);
                 let raise = raise::emit(krate, &error, Span::call_site());
                 let replay = suppressible(quote! {{
-                    let ::core::result::Result::Err(#error) = #residual;
+                    let #err(#error) = #residual;
                     #raise
                 }});
                 replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
@@ -207,58 +189,52 @@ fn expand_one(
         }
     }
     let outcome_of_flow = if failed_arms.is_empty() {
-        completed
+        quote!(|_| #krate::Outcome::Completed)
     } else {
         quote! {
-            match &#ended {
+            |flow| match flow {
                 #(#failed_arms)*
-                _ => #completed,
+                _ => #krate::Outcome::Completed,
             }
         }
     };
-    let value_type = suppressible.then(|| {
-        quote! {
-            impl<#(#params),*> #flow<#(#params),*> {
-                fn value_type(&self) -> ::core::marker::PhantomData<#value_param> {
-                    ::core::marker::PhantomData
-                }
-            }
-        }
-    });
-    let take_value_type = suppressible.then(|| quote!(let value_type = #ended.value_type();));
-    let exit = exit(quote!(#outcome));
-    let keep_action = if suppressible {
-        quote!(let #action = #exit;)
+    let (action_pattern, value_type) = if suppressible {
+        (
+            quote!(#action),
+            quote!(let value_type = #private::value_type(&flow, #flow::Value);),
+        )
     } else {
-        quote!(let _ = #exit;)
+        (quote!(_), quote!())
     };
 
     quote! {{
-        #head
+        let mut #scope = #new_scope;
+        let #target = match #enter {
+            #ok(#target) => #target,
+            #err(#error) => #raise,
+        };
         #[allow(non_camel_case_types, dead_code)]
         enum #flow<#(#params),*> {
             #(#variants),*
         }
-        #value_type
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-        let #ended = #krate::__private::catch_unwind(async {
+        let mut #ended = #private::catch_unwind(async {
             #bind
             let #value = #body;
             #flow::Value(#value)
         })
         .await;
+        let #exited = #exit_after(&mut #ended, #outcome_of_flow).await;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-        match #ended {
-            ::core::result::Result::Ok(#ended) => {
-                #take_value_type
-                let #outcome = #outcome_of_flow;
-                #keep_action
-                match #ended {
+        match #private::after_exit(#ended, #exited) {
+            #err(#error) => #raise,
+            #ok((flow, #action_pattern)) => {
+                #value_type
+                match flow {
                     #flow::Value(#value) => #value,
                     #(#replay_arms)*
                 }
             }
-            #after_panic
         }
     }}
 }

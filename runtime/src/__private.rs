@@ -15,7 +15,7 @@ use crate::{ExitAction, Failure};
 
 pub use crate::executor::block_on;
 pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
-pub use crate::protocol::{CatchUnwind, Scope, catch_unwind};
+pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome};
 pub use core::pin::pin;
 
 /// Names a lifetime in an `impl Trait` return type so that it is captured
@@ -145,9 +145,15 @@ impl<V> SuppressedOther<V> for SuppressedValue<V> {
     }
 }
 
+/// The type of the block's value, `V`, from a flow enum and its
+/// `Value(V)` variant, for [`SuppressedValue`].
+pub fn value_type<V, Flow>(_: &Flow, _: fn(V) -> Flow) -> PhantomData<V> {
+    PhantomData
+}
+
 /// The value a failed block evaluates to: `value` (from the autoref
 /// choice above) if exit suppressed the failure.
-pub fn suppressed<V>(action: &ExitAction, value: Option<V>) -> Option<V> {
+pub fn suppressed<V>(action: ExitAction, value: Option<V>) -> Option<V> {
     match action {
         ExitAction::Suppress => value,
         ExitAction::Propagate => None,

@@ -10,9 +10,10 @@
 //!    lost).
 //! 2. The block borrows the target (`&mut Target`, from `enter`); its future
 //!    is polled under [`catch_unwind`], so a panic becomes a payload.
-//! 3. [`Scope::exit`] hands the manager the target back with the
-//!    [`Outcome`]; [`Scope::exit_after_panic`] does so for a panic, then
-//!    resumes it with its original payload.
+//! 3. [`Scope::exit_after`] hands the manager the target back with the
+//!    outcome of the block (a panic is viewed in place), and
+//!    [`after_exit`] resumes a panic with its original payload or returns
+//!    the block's value with exit's answer.
 //! 4. A scope dropped between 1 and 3 (the future running the block was
 //!    dropped) calls the manager's synchronous `cancel` hook with the
 //!    target, exactly once. Exit already started owns the target, so
@@ -25,7 +26,6 @@
 //! `Option` tag that tells whether the target is still lent.
 
 use core::any::Any;
-use core::convert::Infallible;
 use core::future::Future;
 use core::panic::AssertUnwindSafe;
 use core::pin::Pin;
@@ -86,38 +86,91 @@ impl<M: PinnedContextManager> Scope<M> {
         self.project().target.as_mut()
     }
 
-    /// Starts exit: takes the target back (a drop no longer cancels) and
-    /// returns the manager's exit future.
+    /// Starts exit after the block `ended`: exit sees [`Outcome::Panicked`]
+    /// with a view of the payload if the block panicked, else what
+    /// `of_value` makes of the block's value (a failure, or
+    /// [`Outcome::Completed`]); see [`outcome`]. The payload and the value
+    /// stay in `ended`: nothing is copied across exit's await.
     ///
     /// # Panics
     ///
     /// If the scope was not entered, or exit already started.
+    // Measured (benches/error_path.rs): taking the target before the
+    // outcome is built, all inlined, keeps the failure path as fast as the
+    // hand-written one.
+    #[inline(always)]
+    pub fn exit_after<'a, V>(
+        self: Pin<&'a mut Self>,
+        ended: &'a mut Ended<V>,
+        of_value: impl FnOnce(&'a V) -> Outcome<'a>,
+    ) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a {
+        let this = self.project();
+        let target = this.target.take().expect("exit runs once, after enter");
+        exit_future(this.manager, target, outcome(ended, of_value))
+    }
+
+    /// Starts exit with `outcome`: takes the target back (a drop no longer
+    /// cancels) and returns the manager's exit future.
+    ///
+    /// # Panics
+    ///
+    /// If the scope was not entered, or exit already started.
+    #[inline]
     pub fn exit<'a>(
         self: Pin<&'a mut Self>,
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a {
         let this = self.project();
         let target = this.target.take().expect("exit runs once, after enter");
-        #[cfg(feature = "tracing")]
-        return crate::trace::exit(
-            crate::trace::exit_span::<M>(&outcome),
-            this.manager.exit(target, outcome),
-        );
-        #[cfg(not(feature = "tracing"))]
-        this.manager.exit(target, outcome)
+        exit_future(this.manager, target, outcome)
     }
+}
 
-    /// Exit after the block panicked: exit sees the panic, then the panic
-    /// resumes with its original payload, whatever exit returned (an error
-    /// from exit is dropped; a panic in exit replaces the block's).
-    pub async fn exit_after_panic(
-        self: Pin<&mut Self>,
-        mut payload: Box<dyn Any + Send>,
-    ) -> Infallible {
-        let _ = self
-            .exit(Outcome::Panicked(Panic::from_payload(&mut *payload)))
-            .await;
-        std::panic::resume_unwind(payload)
+/// How the block ended, a [`catch_unwind`] output: its value, or the
+/// payload of its panic.
+pub type Ended<V> = Result<V, Box<dyn Any + Send>>;
+
+/// The manager's exit future, in its span with feature `tracing`.
+#[inline(always)]
+fn exit_future<'a, M: PinnedContextManager>(
+    manager: Pin<&'a mut M>,
+    target: M::Target,
+    outcome: Outcome<'a>,
+) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a {
+    #[cfg(feature = "tracing")]
+    return crate::trace::exit(
+        crate::trace::exit_span::<M>(&outcome),
+        manager.exit(target, outcome),
+    );
+    #[cfg(not(feature = "tracing"))]
+    manager.exit(target, outcome)
+}
+
+/// The outcome exit sees after the block `ended`: [`Outcome::Panicked`]
+/// with a view of the payload if the block panicked, else what `of_value`
+/// makes of the block's value.
+#[inline]
+pub fn outcome<'a, V>(
+    ended: &'a mut Ended<V>,
+    of_value: impl FnOnce(&'a V) -> Outcome<'a>,
+) -> Outcome<'a> {
+    match ended {
+        Ok(value) => of_value(value),
+        Err(payload) => Outcome::Panicked(Panic::from_payload(&mut **payload)),
+    }
+}
+
+/// After exit: resumes the block's panic with its original payload,
+/// whatever exit returned (an exit error is dropped then, as a panic in
+/// exit would have replaced the block's); otherwise the block's value with
+/// exit's answer, or exit's error.
+pub fn after_exit<V, E>(
+    ended: Ended<V>,
+    exited: Result<ExitAction, E>,
+) -> Result<(V, ExitAction), E> {
+    match ended {
+        Ok(value) => exited.map(|action| (value, action)),
+        Err(payload) => std::panic::resume_unwind(payload),
     }
 }
 
@@ -169,6 +222,7 @@ mod tests {
     use super::*;
     use crate::__private::block_on;
     use crate::AsyncContextManager;
+    use core::convert::Infallible;
     use std::cell::RefCell;
     use std::future::poll_fn;
     use std::rc::Rc;
@@ -278,13 +332,14 @@ mod tests {
             block_on(async {
                 let mut scope = core::pin::pin!(Scope::new(Logged(log.clone())));
                 let target = scope.as_mut().enter().await.unwrap();
-                let ended = catch_unwind(async {
+                let ended: Ended<()> = catch_unwind(async {
                     let _ = target;
                     std::panic::panic_any(42_u32)
                 })
                 .await;
-                let Err(payload) = ended;
-                match scope.exit_after_panic(payload).await {}
+                let mut ended = ended;
+                let exited = scope.exit_after(&mut ended, |_| Outcome::Completed).await;
+                after_exit(ended, exited)
             })
         }));
         assert_eq!(caught.unwrap_err().downcast_ref::<u32>(), Some(&42));

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::pin::pin;
 
-use crate::protocol::{Scope, catch_unwind};
+use crate::protocol::{Scope, after_exit, catch_unwind};
 use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// Enters `manager`, awaits `body` with its target, and awaits exit on
@@ -67,18 +67,16 @@ where
 {
     let mut scope = pin!(Scope::new(manager));
     let target = scope.as_mut().enter().await?;
-    match catch_unwind(body(target)).await {
-        Ok(Ok(value)) => {
-            let _ = scope.exit(Outcome::Completed).await?;
-            Ok(Some(value))
-        }
-        Ok(Err(error)) => {
-            let failure = Outcome::Failed(Failure::new(&error));
-            match scope.exit(failure).await? {
-                ExitAction::Suppress => Ok(None),
-                ExitAction::Propagate => Err(error),
-            }
-        }
-        Err(payload) => match scope.exit_after_panic(payload).await {},
+    let mut ended = catch_unwind(body(target)).await;
+    let exited = scope
+        .exit_after(&mut ended, |result| match result {
+            Ok(_) => Outcome::Completed,
+            Err(error) => Outcome::Failed(Failure::new(error)),
+        })
+        .await;
+    match after_exit(ended, exited)? {
+        (Ok(value), _) => Ok(Some(value)),
+        (Err(_), ExitAction::Suppress) => Ok(None),
+        (Err(error), ExitAction::Propagate) => Err(error),
     }
 }
