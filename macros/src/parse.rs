@@ -1,9 +1,34 @@
 //! The input of `async_with!`: `PAT = EXPR, ... => { BLOCK }` or
-//! `EXPR => { BLOCK }`.
+//! `EXPR => { BLOCK }`, after the runtime crate's path (`$crate;`).
 
-use proc_macro2::{Spacing, TokenTree};
+use proc_macro2::{Spacing, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
 use syn::{Block, Expr, Pat, Token};
+
+/// What the runtime's `async_with!` forwards: `$crate; INPUT`.
+pub struct Invocation {
+    /// The path of the runtime crate, as the user's crate names it.
+    pub krate: TokenStream,
+    pub input: AsyncWith,
+}
+
+impl Parse for Invocation {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut krate = TokenStream::new();
+        while !input.peek(Token![;]) {
+            if input.is_empty() {
+                return Err(input
+                    .error("expected `$crate;` before the input (use `async_with::async_with!`)"));
+            }
+            krate.extend([input.parse::<TokenTree>()?]);
+        }
+        input.parse::<Token![;]>()?;
+        Ok(Invocation {
+            krate,
+            input: input.parse()?,
+        })
+    }
+}
 
 pub struct AsyncWith {
     /// Left to right: entered in this order, exited in reverse.
@@ -114,8 +139,10 @@ fn has_binding(input: ParseStream) -> bool {
     false
 }
 
+/// Printed back by `#[async_context]`, which rewrites the `yield_!` inside
+/// an `async_with!` block and leaves the invocation in place.
 impl quote::ToTokens for AsyncWith {
-    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
         let managers = self.managers.iter().map(|Manager { pat, expr }| match pat {
             Some(pat) => quote::quote!(#pat = #expr),
             None => quote::quote!(#expr),

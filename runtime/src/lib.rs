@@ -159,7 +159,8 @@
 //! outcome, the result and the duration.
 #![deny(missing_docs)]
 
-// The macros name `::async_with::...`; this lets the crate's own tests use them.
+// `#[async_context]` names `::async_with::...`; this lets the crate's own
+// tests use it. (`async_with!` names this crate through `$crate`.)
 extern crate self as async_with;
 
 mod executor;
@@ -221,8 +222,12 @@ pub use with::with;
 /// assert_eq!(async_with::__private::block_on(run(&log)), Ok(43));
 /// assert_eq!(log.into_inner(), ["enter a", "enter b", "exit b: completed", "exit a: completed"]);
 /// ```
-#[doc(inline)]
-pub use async_with_macros::async_with;
+#[macro_export]
+macro_rules! async_with {
+    ($($input:tt)*) => {
+        $crate::__private::async_with!($crate; $($input)*)
+    };
+}
 
 /// Turns an `async fn` with exactly one [`yield_!`](macro@yield_) into a
 /// function returning a manager (Python's `@asynccontextmanager`).
