@@ -76,7 +76,7 @@ fn expand_one(
         Expr::Paren(paren) => &*paren.expr,
         expr => expr,
     };
-    let new_scope = quote_spanned!(expr_span=> #private::pin!(#private::Scope::new(#expr)));
+    let new_scope = quote_spanned!(expr_span=> #private::pin!(#private::scope(#expr)));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);

@@ -15,7 +15,7 @@ use crate::{ExitAction, Failure};
 
 pub use crate::executor::block_on;
 pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
-pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome};
+pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome, scope};
 pub use async_with_macros::async_with;
 pub use core::pin::pin;
 

@@ -10,7 +10,7 @@ use core::ptr::NonNull;
 
 #[cfg(doc)]
 use crate::AsyncContextManager;
-use crate::protocol::{Scope, catch_unwind};
+use crate::protocol::{Scope, catch_unwind, scope};
 use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
@@ -210,7 +210,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
         M: PinnedContextManager + 'a,
         M::Error: Into<E>,
     {
-        let mut scope = Box::pin(Scope::new(manager));
+        let mut scope = Box::pin(scope(manager));
         // From the poll in which enter returns, the scope keeps the
         // target: a drop from here on cancels.
         scope.as_mut().enter().await?;
@@ -442,7 +442,7 @@ trait Entry<E> {
 
 /// An entered manager: its scope exits it, or cancels it when dropped
 /// still entered (see [`AsyncContextManager::cancel`]).
-impl<M, E> Entry<E> for Scope<M>
+impl<M, E> Entry<E> for Scope<M, M::Target>
 where
     M: PinnedContextManager,
     M::Error: Into<E>,

@@ -21,9 +21,9 @@
 //!
 //! With feature `tracing`, enter and exit are spans (see `trace.rs`).
 //!
-//! The scope owns the manager (no pointer to it, no hook stored as a
-//! function pointer): its size is the manager's plus the target's plus the
-//! `Option` tag that tells whether the target is still lent.
+//! The scope owns the manager (no pointer to it): its size is the
+//! manager's plus the target's, the `Option` tag that tells whether the
+//! target is still lent, and the cancel hook's function pointer.
 
 use core::any::Any;
 use core::future::Future;
@@ -40,35 +40,41 @@ pin_project_lite::pin_project! {
     ///
     /// Dropped while it holds the target, it calls the manager's
     /// [`cancel`](PinnedContextManager::cancel) with it.
-    pub struct Scope<M: PinnedContextManager> {
+    ///
+    /// No trait bound on the type itself (the hook is a function pointer
+    /// taken in [`scope`]): a non-manager is then reported once, at
+    /// `new`, not at every mention of the type.
+    pub struct Scope<M, T> {
         #[pin]
         manager: M,
         // `Some` from the poll in which enter returned until exit starts.
-        target: Option<M::Target>,
+        target: Option<T>,
+        cancel: fn(Pin<&mut M>, T),
     }
 
-    impl<M: PinnedContextManager> PinnedDrop for Scope<M> {
+    impl<M, T> PinnedDrop for Scope<M, T> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(target) = this.target.take() {
-                let manager = this.manager;
-                run_cancel_hook(|| manager.cancel(target));
+                let (cancel, manager) = (*this.cancel, this.manager);
+                run_cancel_hook(|| cancel(manager, target));
             }
         }
     }
 }
 
-impl<M: PinnedContextManager> Scope<M> {
-    /// A scope for `manager`, not entered yet. A function (not a method
-    /// call on the manager) so that a non-manager is reported at the
-    /// user's expression.
-    pub fn new(manager: M) -> Self {
-        Scope {
-            manager,
-            target: None,
-        }
+/// A scope for `manager`, not entered yet. A function (not a method call
+/// on the manager, nor an associated function of a bounded impl) so that a
+/// non-manager is reported once, at the user's expression.
+pub fn scope<M: PinnedContextManager>(manager: M) -> Scope<M, M::Target> {
+    Scope {
+        manager,
+        target: None,
+        cancel: M::cancel,
     }
+}
 
+impl<M: PinnedContextManager> Scope<M, M::Target> {
     /// Awaits the manager's enter; on success keeps the target (from this
     /// poll on, a drop cancels) and lends it.
     pub async fn enter(mut self: Pin<&mut Self>) -> Result<&mut M::Target, M::Error> {
@@ -269,7 +275,7 @@ mod tests {
     fn exit_gets_the_target_back_and_cancel_does_not_run() {
         let log = Log::default();
         block_on(async {
-            let mut scope = core::pin::pin!(Scope::new(Logged(log.clone())));
+            let mut scope = core::pin::pin!(scope(Logged(log.clone())));
             *scope.as_mut().enter().await.unwrap() += 1;
             let _ = scope.as_mut().exit(Outcome::Completed).await;
         });
@@ -280,7 +286,7 @@ mod tests {
     fn dropped_between_enter_and_exit_cancels_once() {
         let log = Log::default();
         let mut future = Box::pin(async {
-            let mut scope = core::pin::pin!(Scope::new(Logged(log.clone())));
+            let mut scope = core::pin::pin!(scope(Logged(log.clone())));
             let _target = scope.as_mut().enter().await.unwrap();
             std::future::pending::<()>().await;
         });
@@ -309,7 +315,7 @@ mod tests {
         }
         let log = Log::default();
         let mut future = Box::pin(async {
-            let mut scope = core::pin::pin!(Scope::new(SlowExit(log.clone())));
+            let mut scope = core::pin::pin!(scope(SlowExit(log.clone())));
             scope.as_mut().enter().await.unwrap();
             let _ = scope.as_mut().exit(Outcome::Completed).await;
         });
@@ -321,7 +327,7 @@ mod tests {
     #[test]
     fn never_entered_does_not_cancel() {
         let log = Log::default();
-        drop(Scope::new(Logged(log.clone())));
+        drop(scope(Logged(log.clone())));
         assert!(log.lines().is_empty());
     }
 
@@ -330,7 +336,7 @@ mod tests {
         let log = Log::default();
         let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
             block_on(async {
-                let mut scope = core::pin::pin!(Scope::new(Logged(log.clone())));
+                let mut scope = core::pin::pin!(scope(Logged(log.clone())));
                 let target = scope.as_mut().enter().await.unwrap();
                 let ended: Ended<()> = catch_unwind(async {
                     let _ = target;
@@ -382,7 +388,7 @@ mod tests {
         }
         let caught = std::panic::catch_unwind(|| {
             block_on(async {
-                let mut scope = core::pin::pin!(Scope::new(PanickyCancel));
+                let mut scope = core::pin::pin!(scope(PanickyCancel));
                 scope.as_mut().enter().await.unwrap();
                 panic!("the block");
             })

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::pin::pin;
 
-use crate::protocol::{Scope, after_exit, catch_unwind};
+use crate::protocol::{after_exit, catch_unwind, scope};
 use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// Enters `manager`, awaits `body` with its target, and awaits exit on
@@ -65,7 +65,7 @@ where
     M: PinnedContextManager,
     E: From<M::Error> + fmt::Debug + Send + Sync + 'static,
 {
-    let mut scope = pin!(Scope::new(manager));
+    let mut scope = pin!(scope(manager));
     let target = scope.as_mut().enter().await?;
     let mut ended = catch_unwind(body(target)).await;
     let exited = scope
