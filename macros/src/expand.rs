@@ -11,39 +11,113 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
-use syn::{Block, Expr};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Expr, Macro, Stmt};
 
-use crate::parse::{AsyncWith, Manager};
+use crate::macro_args::Args;
+use crate::parse::{self, AsyncWith, Manager};
 use crate::raise;
-use crate::rewrite::{Rewriter, Site};
+use crate::rewrite::{self, Site};
 
 /// Expands `input`, `depth` levels inside other `async_with!` blocks of
 /// the same expansion. `krate` is the path of the runtime crate.
+///
+/// Innermost first: the nested levels in the block are expanded, then this
+/// level's rewrite sees their replays as ordinary jumps and routes them
+/// through this level's exit.
 pub fn async_with(mut input: AsyncWith, krate: &TokenStream, depth: usize) -> syn::Result<Expr> {
     let manager = input.managers.remove(0);
     let mut body = if input.managers.is_empty() {
-        input.body
+        let mut body = input.body;
+        let mut nested = Nested {
+            krate,
+            depth: depth + 1,
+            expanded: 0,
+        };
+        nested.visit_block_mut(&mut body);
+        body
     } else {
         // The remaining managers form the body: exactly nested semantics.
         let inner = async_with(input, krate, depth + 1)?;
         Block {
             brace_token: Default::default(),
-            stmts: vec![syn::Stmt::Expr(inner, None)],
+            stmts: vec![Stmt::Expr(inner, None)],
         }
     };
-
     let flow = format_ident!("AsyncWithFlow{}", depth, span = Span::mixed_site());
-    let mut rewriter = Rewriter::new(flow.clone(), krate.clone(), depth);
-    rewriter.visit_block_mut(&mut body);
-    if let Some(mut error) = rewriter.errors.pop() {
-        for other in rewriter.errors {
-            error.combine(other);
-        }
-        return Err(error);
-    }
-    let expanded = expand_one(&manager, &body, &flow, &rewriter.sites, krate);
+    let sites = rewrite::rewrite(&mut body, flow.clone(), krate.clone())?;
+    let expanded = expand_one(&manager, &body, &flow, &sites, krate);
     syn::parse2(expanded)
+}
+
+/// Expands the `async_with!` invocations nested in a block, where the
+/// block's own control flow reaches (not in closures, async blocks, const
+/// blocks or items, which keep their own, and which rustc expands later).
+struct Nested<'a> {
+    krate: &'a TokenStream,
+    depth: usize,
+    /// Invocations expanded so far, to tell whether a macro's arguments
+    /// changed.
+    expanded: usize,
+}
+
+impl Nested<'_> {
+    /// The expansion of `mac` if it is `async_with!`; otherwise looks inside
+    /// its arguments.
+    fn expand_macro(&mut self, mac: &mut Macro) -> Option<Expr> {
+        if parse::is_async_with(mac) {
+            self.expanded += 1;
+            let expanded = mac
+                .parse_body::<AsyncWith>()
+                .and_then(|input| async_with(input, self.krate, self.depth));
+            return Some(expanded.unwrap_or_else(|error| {
+                let error = error.to_compile_error();
+                syn::parse_quote!({ #error })
+            }));
+        }
+        let before = self.expanded;
+        if let Some(mut args) = Args::parse(mac) {
+            for arg in args.exprs_mut() {
+                self.visit_expr_mut(arg);
+            }
+            if self.expanded != before {
+                mac.tokens = args.into_tokens();
+            }
+        }
+        None
+    }
+}
+
+impl VisitMut for Nested<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+            Expr::Macro(mac) => {
+                if let Some(expanded) = self.expand_macro(&mut mac.mac) {
+                    *expr = expanded;
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
+        match stmt {
+            Stmt::Item(_) => {}
+            Stmt::Macro(stmt_mac) => {
+                if let Some(expanded) = self.expand_macro(&mut stmt_mac.mac) {
+                    *stmt = Stmt::Expr(expanded, stmt_mac.semi_token);
+                }
+            }
+            _ => visit_mut::visit_stmt_mut(self, stmt),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+
+    fn visit_macro_mut(&mut self, _: &mut Macro) {
+        // Macros in patterns and types: their arguments are left alone.
+    }
 }
 
 fn expand_one(
@@ -122,7 +196,7 @@ fn expand_one(
         .iter()
         .any(|site| matches!(site, Site::Question { .. } | Site::Raise));
     for (index, site) in sites.iter().enumerate() {
-        let variant = Rewriter::variant(index);
+        let variant = rewrite::variant(index);
         let param = format_ident!("T{}", index, span = mixed);
         // A failure gives exit a view of its residual, chosen where the
         // error type is concrete: `Error`, `Debug`, or opaque.

@@ -4,6 +4,7 @@
 
 mod expand;
 mod generator;
+mod macro_args;
 mod parse;
 mod raise;
 mod rewrite;

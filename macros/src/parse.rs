@@ -112,6 +112,19 @@ impl Parse for Manager {
     }
 }
 
+/// Whether `mac` is a nested `async_with!`: its path ends in `async_with`
+/// (`async_with!`, `async_with::async_with!`, `aw::async_with!` for a
+/// renamed crate). A nested invocation through an alias
+/// (`use async_with::async_with as aw; aw!(..)`) is not recognised: rustc
+/// expands it later, on its own, and its jumps out of the enclosing block
+/// do not compile (documented in the crate docs).
+pub fn is_async_with(mac: &syn::Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "async_with")
+}
+
 /// Whether the next manager has the `PAT =` form: a lone `=` (not part of
 /// `==`, `=>`, `<=`, `+=`, ...) before the next top-level `,` or `=>`.
 fn has_binding(input: ParseStream) -> bool {
