@@ -312,3 +312,54 @@ fn expand_one(
         }
     }}
 }
+
+#[cfg(test)]
+mod golden {
+    //! Pins the expansion of small blocks, printed as `cargo expand` would,
+    //! so that a change to the generated code is seen in review. After an
+    //! intended change: `UPDATE_GOLDEN=1 cargo test -p async-with-macros`,
+    //! then read the diff.
+
+    use std::path::Path;
+
+    fn check(name: &str, input: &str) {
+        let input: crate::parse::AsyncWith = syn::parse_str(input).expect("valid input");
+        let krate = quote::quote!(::async_with);
+        let expanded = super::async_with(input, &krate, 0).expect("expands");
+        let file: syn::File = syn::parse_quote! {
+            async fn golden() -> Result<u64, Error> {
+                let value = #expanded;
+                Ok(value)
+            }
+        };
+        let printed = prettyplease::unparse(&file);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(format!("{name}.rs"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &printed).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            printed,
+            expected,
+            "the expansion of `{name}` changed; rerun with UPDATE_GOLDEN=1 and review {}",
+            path.display()
+        );
+    }
+
+    /// The common case: a block with no way out but its end.
+    #[test]
+    fn a_block_without_a_way_out() {
+        check("no_way_out", "conn = Connection::open() => { conn.len() }");
+    }
+
+    /// A `?` in the block: exit sees the failure, then the `?` is replayed.
+    #[test]
+    fn a_block_with_a_question_mark() {
+        check(
+            "question_mark",
+            "conn = Connection::open() => { conn.read().await? }",
+        );
+    }
+}
