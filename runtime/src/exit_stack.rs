@@ -442,7 +442,7 @@ trait Entry<E> {
 
 /// An entered manager: its scope exits it, or cancels it when dropped
 /// still entered (see [`AsyncContextManager::cancel`]).
-impl<M, E> Entry<E> for Scope<M, M::Target>
+impl<M, E> Entry<E> for Scope<M>
 where
     M: PinnedContextManager,
     M::Error: Into<E>,
