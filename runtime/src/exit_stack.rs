@@ -28,7 +28,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// number, decided at run time (open one connection per address in a
 /// list), with the same guarantees once it is itself used as the manager
 /// of an `async_with!`: every entry is exited exactly once, on every way
-/// out of the block, and sees how the block ended.
+/// out of the block, and sees how the block ended. Each entry goes through
+/// the crate's one protocol (see the crate docs, "One protocol"): traced,
+/// and cancelled through its `cancel` hook if the stack is dropped with it.
 ///
 /// | Python `AsyncExitStack` | JavaScript `AsyncDisposableStack` | here |
 /// |---|---|---|
