@@ -20,12 +20,18 @@ use crate::raise;
 use crate::rewrite::{self, Site};
 
 /// Expands `input`, `depth` levels inside other `async_with!` blocks of
-/// the same expansion. `krate` is the path of the runtime crate.
+/// the same expansion. `krate` is the path of the runtime crate. The
+/// tokens of the expression (parsed again only where an enclosing level
+/// rewrites them).
 ///
 /// Innermost first: the nested levels in the block are expanded, then this
 /// level's rewrite sees their replays as ordinary jumps and routes them
 /// through this level's exit.
-pub fn async_with(mut input: AsyncWith, krate: &TokenStream, depth: usize) -> syn::Result<Expr> {
+pub fn async_with(
+    mut input: AsyncWith,
+    krate: &TokenStream,
+    depth: usize,
+) -> syn::Result<TokenStream> {
     let manager = input.managers.remove(0);
     let mut body = if input.managers.is_empty() {
         let mut body = input.body;
@@ -38,7 +44,7 @@ pub fn async_with(mut input: AsyncWith, krate: &TokenStream, depth: usize) -> sy
         body
     } else {
         // The remaining managers form the body: exactly nested semantics.
-        let inner = async_with(input, krate, depth + 1)?;
+        let inner = syn::parse2(async_with(input, krate, depth + 1)?)?;
         Block {
             brace_token: Default::default(),
             stmts: vec![Stmt::Expr(inner, None)],
@@ -46,8 +52,7 @@ pub fn async_with(mut input: AsyncWith, krate: &TokenStream, depth: usize) -> sy
     };
     let flow = format_ident!("AsyncWithFlow{}", depth, span = Span::mixed_site());
     let sites = rewrite::rewrite(&mut body, flow.clone(), krate.clone())?;
-    let expanded = expand_one(&manager, &body, &flow, &sites, krate);
-    syn::parse2(expanded)
+    Ok(expand_one(&manager, &body, &flow, &sites, krate))
 }
 
 /// Expands the `async_with!` invocations nested in a block, where the
@@ -69,7 +74,8 @@ impl Nested<'_> {
             self.expanded += 1;
             let expanded = mac
                 .parse_body::<AsyncWith>()
-                .and_then(|input| async_with(input, self.krate, self.depth));
+                .and_then(|input| async_with(input, self.krate, self.depth))
+                .and_then(syn::parse2);
             return Some(expanded.unwrap_or_else(|error| {
                 let error = error.to_compile_error();
                 syn::parse_quote!({ #error })
@@ -275,7 +281,12 @@ fn expand_one(
     let (action_pattern, value_type) = if suppressible {
         (
             quote!(#action),
-            quote!(let value_type = #private::value_type(&flow, #flow::Value);),
+            quote! {
+                let value_type = match &flow {
+                    #flow::Value(#value) => #private::type_of(#value),
+                    _ => ::core::marker::PhantomData,
+                };
+            },
         )
     } else {
         (quote!(_), quote!())
@@ -326,6 +337,7 @@ mod golden {
         let input: crate::parse::AsyncWith = syn::parse_str(input).expect("valid input");
         let krate = quote::quote!(::async_with);
         let expanded = super::async_with(input, &krate, 0).expect("expands");
+        let expanded: syn::Expr = syn::parse2(expanded).expect("parses");
         let file: syn::File = syn::parse_quote! {
             async fn golden() -> Result<u64, Error> {
                 let value = #expanded;

@@ -19,7 +19,6 @@ use proc_macro::TokenStream;
 pub fn async_with(input: TokenStream) -> TokenStream {
     let parse::Invocation { krate, input } = syn::parse_macro_input!(input as parse::Invocation);
     expand::async_with(input, &krate, 0)
-        .map(|expr| quote::quote!(#expr))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -146,9 +146,10 @@ impl<V> SuppressedOther<V> for SuppressedValue<V> {
     }
 }
 
-/// The type of the block's value, `V`, from a flow enum and its
-/// `Value(V)` variant, for [`SuppressedValue`].
-pub fn value_type<V, Flow>(_: &Flow, _: fn(V) -> Flow) -> PhantomData<V> {
+/// The type of the block's value, for [`SuppressedValue`]. Generic over
+/// the value's type only, so that it is compiled once per type, not once
+/// per use.
+pub fn type_of<V>(_: &V) -> PhantomData<V> {
     PhantomData
 }
 

@@ -48,10 +48,12 @@ async fn golden() -> Result<u64, Error> {
         match ::async_with::__private::after_exit(ended, exited) {
             ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
             ::core::result::Result::Ok((flow, action)) => {
-                let value_type = ::async_with::__private::value_type(
-                    &flow,
-                    AsyncWithFlow0::Value,
-                );
+                let value_type = match &flow {
+                    AsyncWithFlow0::Value(value) => {
+                        ::async_with::__private::type_of(value)
+                    }
+                    _ => ::core::marker::PhantomData,
+                };
                 match flow {
                     AsyncWithFlow0::Value(value) => value,
                     AsyncWithFlow0::Exit0(residual) => {
