@@ -154,7 +154,7 @@ fn exit_future<'a, M: PinnedContextManager>(
 /// The outcome exit sees after the block `ended`: [`Outcome::Panicked`]
 /// with a view of the payload if the block panicked, else what `of_value`
 /// makes of the block's value.
-#[inline]
+#[inline(always)]
 pub fn outcome<'a, V>(
     ended: &'a mut Ended<V>,
     of_value: impl FnOnce(&'a V) -> Outcome<'a>,
@@ -169,14 +169,17 @@ pub fn outcome<'a, V>(
 /// whatever exit returned (an exit error is dropped then, as a panic in
 /// exit would have replaced the block's); otherwise the block's value with
 /// exit's answer, or exit's error.
+#[inline]
 pub fn after_exit<V, E>(
     ended: Ended<V>,
     exited: Result<ExitAction, E>,
 ) -> Result<(V, ExitAction), E> {
-    match (ended, exited) {
-        (Err(payload), _) => std::panic::resume_unwind(payload),
-        (Ok(value), Ok(action)) => Ok((value, action)),
-        (Ok(_), Err(error)) => Err(error),
+    match ended {
+        Err(payload) => std::panic::resume_unwind(payload),
+        Ok(value) => match exited {
+            Ok(action) => Ok((value, action)),
+            Err(error) => Err(error),
+        },
     }
 }
 
