@@ -175,6 +175,9 @@ pub mod __private;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+#[cfg(feature = "sqlx")]
+pub mod sqlx;
+
 #[cfg(feature = "tracing")]
 mod trace;
 
