@@ -154,10 +154,14 @@
 //!
 //! None is on by default. `tokio`: the `tokio` module, managers for real
 //! resources on tokio (TCP connection, child process, temporary directory,
-//! task group, timeout scope). `tracing`: each manager's enter and exit as
+//! task group, timeout scope). `sqlx` (implies `tokio`): the `sqlx` module,
+//! a transaction on any sqlx database that commits or rolls back. `tracing`: each manager's enter and exit as
 //! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
 //! outcome, the result and the duration.
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs` on nightly: each feature-gated item
+// shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
@@ -173,9 +177,11 @@ mod with;
 pub mod __private;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
 #[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub mod sqlx;
 
 #[cfg(feature = "tracing")]
