@@ -18,6 +18,7 @@
 //! | `contextlib.AsyncExitStack` | [`AsyncExitStack`] |
 //! | `nullcontext`, `aclosing`, `suppress` | [`nullcontext`], [`closing`], [`suppress`] |
 //! | a manager from two functions | [`from_fn`] |
+//! | class with `__enter__`/`__exit__` (sync) | `impl` [`ContextManager`], used as [`sync(manager)`](sync()) |
 //! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`] (see "Cancellation") |
 //! | (no macro) | [`with(manager, async \|target\| ..)`](with()) |
 //!
@@ -171,6 +172,7 @@ mod generator;
 mod manager;
 mod managers;
 mod outcome;
+mod sync;
 mod with;
 
 #[doc(hidden)]
@@ -195,6 +197,7 @@ pub use managers::{
     suppress_if,
 };
 pub use outcome::{Failure, Outcome, Panic};
+pub use sync::{ContextManager, SyncManager, sync};
 pub use with::with;
 
 /// `async with` for Rust: `async_with!(PAT = MANAGER, ... => { BLOCK })` or
