@@ -10,17 +10,14 @@ use std::path::Path;
 use async_with::async_with;
 use async_with::tokio::TempDir;
 
-const SQLITE_TRANSCRIPT: [&str; 13] = [
+const SQLITE_TRANSCRIPT: [&str; 10] = [
     "before: alice=100 bob=50",
     "transfer 30 alice -> bob",
-    "  COMMIT",
     "  ok: alice=70 bob=80",
     "transfer 500 alice -> bob",
-    "  ROLLBACK after the block failed(insufficient funds: alice is short by 430)",
     "  failed: insufficient funds: alice is short by 430",
     "  unchanged: alice=70 bob=80",
     "transfer 20 bob -> alice, crashing midway",
-    "  ROLLBACK after the block panicked(crash between the debit and the credit)",
     "  panicked: crash between the debit and the credit",
     "  unchanged: alice=70 bob=80",
     "after: alice=70 bob=80",
