@@ -156,7 +156,11 @@ fn expand_one(
         Expr::Paren(paren) => &*paren.expr,
         expr => expr,
     };
-    let new_scope = quote_spanned!(expr_span=> #private::pin!(#private::scope(#expr)));
+    // The crate path keeps its hygiene but is reported at the manager, so
+    // that a non-manager is reported there.
+    let private_at_expr = raise::located_at(&private, expr_span);
+    let new_scope =
+        quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#expr)));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);

@@ -12,8 +12,12 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::{Expr, Macro};
 
-/// The marker raising `error`, reported at `span`.
+/// The marker raising `error`, reported at `span`: the crate path keeps
+/// its own hygiene (`$crate` resolves where it was written) but is located
+/// at `span`, so that an error about the conversion points at the user's
+/// manager, not at the whole invocation.
 pub fn emit(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
+    let krate = located_at(krate, span);
     quote_spanned!(span=> #krate::__private::raise!(#error))
 }
 
@@ -30,4 +34,16 @@ pub fn recognise(mac: &Macro) -> Option<Expr> {
         mac.parse_body()
             .expect("the marker's argument is an expression"),
     )
+}
+
+/// `tokens` with their hygiene, reported at `span`.
+pub fn located_at(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(token.span().located_at(span));
+            token
+        })
+        .collect()
 }
