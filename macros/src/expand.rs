@@ -52,7 +52,7 @@ pub fn async_with(
     };
     let flow = format_ident!("AsyncWithFlow{}", depth, span = Span::mixed_site());
     let sites = rewrite::rewrite(&mut body, flow.clone(), krate.clone())?;
-    Ok(expand_one(&manager, &body, &flow, &sites, krate))
+    Ok(expand_one(depth, &manager, &body, &flow, &sites, krate))
 }
 
 /// Expands the `async_with!` invocations nested in a block, where the
@@ -127,6 +127,7 @@ impl VisitMut for Nested<'_> {
 }
 
 fn expand_one(
+    depth: usize,
     manager: &Manager,
     body: &Block,
     flow: &syn::Ident,
@@ -173,9 +174,27 @@ fn expand_one(
         None => quote!(let _ = #target;),
     };
 
+    // The block's value is a failure if it is `Err(_)` or `None` (rule 4).
+    // A block without a tail expression (its value is `()`) needs no probe.
+    let ending_imports = quote! {
+        #[allow(unused_imports)]
+        use #private::{
+            ShapeOption as _, ShapeOther as _, ShapeResult as _, ViewDebug as _, ViewError as _,
+            ViewOpaque as _,
+        };
+    };
+    let tail = tail_value(body);
+
     // A block with no way out but its end needs no flow enum: exit sees
-    // `Completed` (or the panic), the block's value is the macro's.
+    // `Completed` (or the panic, or a failure if the value is `Err`), the
+    // block's value is the macro's.
     if sites.is_empty() {
+        let of_tail = if let Some(tail) = tail {
+            let outcome = outcome_of(&value, krate, Given::Value(tail));
+            quote!(|#value| { #ending_imports #outcome })
+        } else {
+            quote!(|_| #krate::Outcome::Completed)
+        };
         let stmts = &body.stmts;
         return quote! {{
             let mut #scope = #new_scope;
@@ -188,7 +207,7 @@ fn expand_one(
                 #(#stmts)*
             })
             .await;
-            let #exited = #exit(#private::outcome(&mut #ended, |_| #krate::Outcome::Completed)).await;
+            let #exited = #exit(#private::outcome(&mut #ended, #of_tail)).await;
             match #private::after_exit(#ended, #exited) {
                 #ok((#value, _)) => #value,
                 #err(#error) => #raise,
@@ -204,19 +223,17 @@ fn expand_one(
     let mut failed_arms = Vec::new();
     let suppressible = sites
         .iter()
-        .any(|site| matches!(site, Site::Question { .. } | Site::Raise));
+        .any(|site| matches!(site, Site::Question { .. } | Site::Raise | Site::Return { .. }));
+    let mut return_hint = None;
+    let mut witness_decl = None;
+    let witness = quote_spanned!(mixed=> return_type);
     for (index, site) in sites.iter().enumerate() {
         let variant = rewrite::variant(index);
         let param = format_ident!("T{}", index, span = mixed);
         // A failure gives exit a view of its residual, chosen where the
         // error type is concrete: `Error`, `Debug`, or opaque.
-        let failed = quote! {
-            #flow::#variant(#residual) => {
-                #[allow(unused_imports)]
-                use #private::{EraseDebug as _, EraseError as _, EraseOpaque as _};
-                #krate::Outcome::Failed((&&&#private::Erase(#residual)).failure())
-            }
-        };
+        let residual_outcome = outcome_of(&residual, krate, Given::Residual);
+        let failed = quote!(#flow::#variant(#residual) => #residual_outcome,);
         // A suppressed failure of a `()` block evaluates to `()`; otherwise
         // the failure is replayed. The replay is written once: a nested
         // `async_with!` sees each `?` it contains as a site of its own, so a
@@ -233,10 +250,45 @@ fn expand_one(
             }}
         };
         match site {
-            Site::Return => {
+            Site::Return { span } => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
-                replay_arms.push(quote!(#flow::#variant(#value) => return #value,));
+                // `return Err(e)` / `return None` raises (rule 3): exit
+                // sees it as a failure, which it may suppress (rule 5);
+                // any other value completed the block.
+                let value_outcome = outcome_of(&value, krate, Given::Value(*span));
+                failed_arms.push(quote!(#flow::#variant(#value) => #value_outcome,));
+                let replay = suppressible(quote!(return #value));
+                replay_arms.push(quote! {
+                    #flow::#variant(#value) => {
+                        #ending_imports
+                        let #action = if (&&&#private::Shape(&#value)).ending().is_completed() {
+                            #krate::ExitAction::Propagate
+                        } else {
+                            #action
+                        };
+                        #replay
+                    }
+                });
+                // Never runs: ties the type of the block's `return` value
+                // to the enclosing function's return type (through the
+                // outermost level's witness) before exit's outcome is built
+                // from it (DESIGN.md, "Errors in the block").
+                return_hint = Some(quote! {
+                    if false {
+                        if let #ok(#flow::#variant(#value)) = &#ended {
+                            #private::returns(#witness, #value);
+                        }
+                    }
+                });
+                if depth == 0 {
+                    witness_decl = Some(quote! {
+                        let #witness = ::core::marker::PhantomData;
+                        if false {
+                            return #private::return_type(#witness);
+                        }
+                    });
+                }
             }
             Site::Question { span } => {
                 params.push(param.clone());
@@ -272,13 +324,21 @@ fn expand_one(
             }
         }
     }
+    if let Some(tail) = tail {
+        let value_outcome = outcome_of(&value, krate, Given::Value(tail));
+        failed_arms.push(quote!(#flow::Value(#value) => #value_outcome,));
+    }
     let outcome_of_flow = if failed_arms.is_empty() {
         quote!(|_| #krate::Outcome::Completed)
     } else {
         quote! {
-            |flow| match flow {
-                #(#failed_arms)*
-                _ => #krate::Outcome::Completed,
+            |flow| {
+                #ending_imports
+                match flow {
+                    #(#failed_arms)*
+                    #[allow(unreachable_patterns)]
+                    _ => #krate::Outcome::Completed,
+                }
             }
         }
     };
@@ -297,6 +357,7 @@ fn expand_one(
     };
 
     quote! {{
+        #witness_decl
         let mut #scope = #new_scope;
         let #target = match #enter {
             #ok(#target) => #target,
@@ -313,6 +374,7 @@ fn expand_one(
             #flow::Value(#value)
         })
         .await;
+        #return_hint
         let #exited = #exit_after(&mut #ended, #outcome_of_flow).await;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match #private::after_exit(#ended, #exited) {
@@ -326,6 +388,65 @@ fn expand_one(
             }
         }
     }}
+}
+
+/// The outcome exit sees for `value` (a reference to a `?` residual, a
+/// `return` value or the block's value): `Failed` with a view of the error
+/// if it is `Err(_)`, `Failed` for `None`, else `Completed`. Both choices
+/// are autoref at the call site, where the types are concrete
+/// (`__private::Shape`, `__private::View`).
+fn outcome_of(value: &TokenStream, krate: &TokenStream, given: Given) -> TokenStream {
+    let private = quote!(#krate::__private);
+    let error = quote_spanned!(Span::mixed_site()=> error);
+    // A `?` residual's error type is known at the `?`; a value's may not be
+    // yet, so its view starts at `Debug` (see `__private::View`).
+    let view = match given {
+        Given::Residual => quote!((&&&#private::View(#error)).failure()),
+        Given::Value(span) => quote_spanned!(span=> (&&#private::View(#error)).failure()),
+    };
+    quote! {
+        match (&&&#private::Shape(#value)).ending() {
+            #private::Ending::Completed => #krate::Outcome::Completed,
+            #private::Ending::None => #krate::Outcome::Failed(#krate::Failure::none()),
+            #private::Ending::Error(#error) => {
+                #krate::Outcome::Failed(#view)
+            }
+        }
+    }
+}
+
+/// How a value reaches exit's outcome.
+#[derive(Clone, Copy)]
+enum Given {
+    /// A `?` residual.
+    Residual,
+    /// A `return` value or the block's value, written at this span.
+    Value(Span),
+}
+
+/// The span of the block's tail expression, if its value could be `Err` or
+/// `None`: not for a block ending in `;` (its value is `()`, and it pays
+/// for no probe), nor one ending in a jump or a panic (its value's type is
+/// never known, and the probe would force it to a `Result`).
+fn tail_value(body: &Block) -> Option<Span> {
+    let diverges = |mac: &Macro| {
+        mac.path.segments.last().is_some_and(|segment| {
+            ["panic", "unreachable", "todo", "unimplemented"]
+                .iter()
+                .any(|name| segment.ident == name)
+        })
+    };
+    match body.stmts.last() {
+        Some(Stmt::Expr(expr, None)) => match expr {
+            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => None,
+            Expr::Macro(mac) if diverges(&mac.mac) => None,
+            expr => Some(expr.span()),
+        },
+        Some(Stmt::Macro(mac)) if mac.semi_token.is_none() && !diverges(&mac.mac) => {
+            Some(mac.mac.span())
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

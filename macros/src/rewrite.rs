@@ -21,8 +21,9 @@ use crate::macro_args::Args;
 
 /// One way out of the block, in order of first appearance.
 pub enum Site {
-    /// `return` (all `return`s share one variant: they have one type).
-    Return,
+    /// `return` (all `return`s share one variant: they have one type), at
+    /// the first one's span.
+    Return { span: Span },
     /// A `?`, replayed with a `?` carrying the original span.
     Question { span: Span },
     /// An enter or exit error of a nested manager, replayed with `raise!`.
@@ -187,7 +188,9 @@ impl VisitMut for Rewriter {
                 let variant = match self.return_site {
                     Some(index) => variant(index),
                     None => {
-                        let variant = self.push(Site::Return);
+                        let variant = self.push(Site::Return {
+                            span: ret.return_token.span,
+                        });
                         self.return_site = Some(self.sites.len() - 1);
                         variant
                     }

@@ -63,61 +63,165 @@ impl<T> Branch for Option<T> {
     }
 }
 
-/// Views a residual (`Result<Infallible, E>` or `Option<Infallible>`) as a
-/// [`Failure`], choosing at the call site, where `E` is concrete, the
-/// richest view `E` allows: `Error` (Display), `Debug`, or opaque. Call as
-/// `(&&&Erase(&residual)).failure()`.
-pub struct Erase<'a, R>(pub &'a R);
+/// How a value that leaves an `async_with!` block ended, as far as exit is
+/// concerned: a `?` residual, the value of a `return`, or the block's own
+/// value. A value that `?` would propagate (`Err(e)`, `None`) is a failure;
+/// anything else completed the block.
+pub enum Ending<'a, E> {
+    /// Not a failure: `Ok(_)`, `Some(_)`, or a value of another type.
+    Completed,
+    /// `Err(error)`.
+    Error(&'a E),
+    /// `None`.
+    None,
+}
 
-/// Highest priority: the error implements `std::error::Error`.
-pub trait EraseError<'a> {
+impl<E> Ending<'_, E> {
+    /// `true` unless the value is `Err(_)` or `None`.
+    #[inline]
+    pub fn is_completed(&self) -> bool {
+        matches!(self, Ending::Completed)
+    }
+}
+
+/// The shape of a value leaving the block, chosen by autoref at the call
+/// site: `Result` (failed when `Err`), `Option` (failed when `None`), any
+/// other type (completed). Call as `(&&&Shape(&value)).ending()`.
+///
+/// The impls have no bounds on the value's parameters: the choice needs
+/// only the outer type (`Result<_, _>`), so a `return Ok(x)` whose error
+/// type is fixed later still picks the `Result` impl without constraining
+/// the error type. The view of the error ([`View`]) is chosen afterwards.
+pub struct Shape<'a, V>(pub &'a V);
+
+/// First choice: a `Result`.
+pub trait ShapeResult<'a> {
+    /// The error type.
+    type Error;
+    /// `Error(&e)` for `Err(e)`.
+    fn ending(&self) -> Ending<'a, Self::Error>;
+}
+impl<'a, T, E> ShapeResult<'a> for &&Shape<'a, Result<T, E>> {
+    type Error = E;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'a, E> {
+        match self.0 {
+            Ok(_) => Ending::Completed,
+            Err(error) => Ending::Error(error),
+        }
+    }
+}
+
+/// Second: an `Option`.
+pub trait ShapeOption<'a> {
+    /// `None` for `None`.
+    fn ending(&self) -> Ending<'a, Infallible>;
+}
+impl<'a, T> ShapeOption<'a> for &Shape<'a, Option<T>> {
+    #[inline(always)]
+    fn ending(&self) -> Ending<'a, Infallible> {
+        match self.0 {
+            Some(_) => Ending::Completed,
+            None => Ending::None,
+        }
+    }
+}
+
+/// Last: any other type never fails the block.
+pub trait ShapeOther<'a> {
+    /// `Completed`.
+    fn ending(&self) -> Ending<'a, Infallible>;
+}
+impl<'a, V> ShapeOther<'a> for Shape<'a, V> {
+    #[inline(always)]
+    fn ending(&self) -> Ending<'a, Infallible> {
+        Ending::Completed
+    }
+}
+
+/// Views an error as a [`Failure`], choosing at the call site, where `E` is
+/// concrete, the richest view `E` allows. Call as
+/// `(&&&View(error)).failure()` for a `?` residual (`Error` with its
+/// `Display`, `Debug`, or opaque), and `(&&View(error)).failure()` for an
+/// error given by value (a `return`, the block's value: `Debug` or opaque).
+///
+/// A value's error type may still be unknown where exit's outcome is built
+/// (the block's `Ok(v)` whose error type the function fixes, a `return
+/// Ok(v)` in an `async` block whose error type its tail fixes): the first
+/// candidate that may apply is then taken and its bound becomes a
+/// requirement. For values that candidate is `Debug`, which every usual
+/// error type has (`anyhow::Error` and `eyre::Report` are not
+/// `std::error::Error`).
+pub struct View<'a, E>(pub &'a E);
+
+/// Highest priority for a `?` residual: the error implements
+/// `std::error::Error`.
+pub trait ViewError<'a> {
     /// The view.
     fn failure(&self) -> Failure<'a>;
 }
-impl<'a, E> EraseError<'a> for &&Erase<'a, Result<Infallible, E>>
+impl<'a, E> ViewError<'a> for &&View<'a, E>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
+    #[inline(always)]
     fn failure(&self) -> Failure<'a> {
-        match self.0 {
-            Err(error) => Failure::with_display(error),
-            Ok(never) => match *never {},
-        }
-    }
-}
-impl<'a> EraseError<'a> for &&Erase<'a, Option<Infallible>> {
-    fn failure(&self) -> Failure<'a> {
-        Failure::none()
+        Failure::with_display(self.0)
     }
 }
 
-/// Second: the error is only `Debug`.
-pub trait EraseDebug<'a> {
+/// The error is `Debug` (the first choice for an error given by value).
+pub trait ViewDebug<'a> {
     /// The view.
     fn failure(&self) -> Failure<'a>;
 }
-impl<'a, E> EraseDebug<'a> for &Erase<'a, Result<Infallible, E>>
+impl<'a, E> ViewDebug<'a> for &View<'a, E>
 where
-    E: fmt::Debug + Send + Sync + 'static,
+    E: ViewableError,
 {
+    #[inline(always)]
     fn failure(&self) -> Failure<'a> {
-        match self.0 {
-            Err(error) => Failure::new(error),
-            Ok(never) => match *never {},
-        }
+        Failure::new(self.0)
     }
 }
+
+/// What exit needs to format and downcast an error: `Debug + Send + Sync +
+/// 'static`. A trait of its own so that the one case where it becomes a
+/// requirement (an error type unknown where exit's outcome is built, see
+/// [`View`]) is reported with the fix.
+#[diagnostic::on_unimplemented(
+    message = "`async_with!` cannot show exit the error type `{Self}` of this value: its type was not known yet where exit's outcome is built",
+    label = "write the error type out here, e.g. `Ok::<_, {Self}>(..)`",
+    note = "an error returned or left as the block's value is shown to exit with `Debug`; an error type that is not `Debug + Send + Sync + 'static` must be known where the value is written"
+)]
+pub trait ViewableError: fmt::Debug + Send + Sync + 'static {}
+impl<E: fmt::Debug + Send + Sync + 'static> ViewableError for E {}
 
 /// Last: nothing is known but the type's name.
-pub trait EraseOpaque<'a> {
+pub trait ViewOpaque<'a> {
     /// The view.
     fn failure(&self) -> Failure<'a>;
 }
-impl<'a, E> EraseOpaque<'a> for Erase<'a, Result<Infallible, E>> {
+impl<'a, E> ViewOpaque<'a> for View<'a, E> {
+    #[inline(always)]
     fn failure(&self) -> Failure<'a> {
         Failure::opaque::<E>()
     }
 }
+
+/// A value of the enclosing function's return type `R`, never produced:
+/// `if false { return return_type(witness) }` makes `witness` a
+/// `PhantomData<fn() -> R>` before the block is type-checked.
+/// (`fn() -> R` keeps the witness `Send` and `Sync` whatever `R` is.)
+pub fn return_type<R>(_: PhantomData<fn() -> R>) -> R {
+    unreachable!("only named in code that never runs")
+}
+
+/// Ties the type of a block's `return` value to the enclosing function's
+/// return type, before exit's outcome is built from it (so that the view
+/// of its error is chosen from a known type). Called in code that never
+/// runs.
+pub fn returns<R>(_: PhantomData<fn() -> R>, _: &R) {}
 
 /// The value `async_with!` evaluates to when exit suppressed a failure:
 /// `Some(())` for a `()` block, `None` (suppression impossible) otherwise.

@@ -17,7 +17,26 @@ async fn golden() -> Result<u64, Error> {
             .exit(
                 ::async_with::__private::outcome(
                     &mut ended,
-                    |_| ::async_with::Outcome::Completed,
+                    |value| {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::{
+                            ShapeOption as _, ShapeOther as _, ShapeResult as _,
+                            ViewDebug as _, ViewError as _, ViewOpaque as _,
+                        };
+                        match (&&&::async_with::__private::Shape(value)).ending() {
+                            ::async_with::__private::Ending::Completed => {
+                                ::async_with::Outcome::Completed
+                            }
+                            ::async_with::__private::Ending::None => {
+                                ::async_with::Outcome::Failed(::async_with::Failure::none())
+                            }
+                            ::async_with::__private::Ending::Error(error) => {
+                                ::async_with::Outcome::Failed(
+                                    (&&&::async_with::__private::View(error)).failure(),
+                                )
+                            }
+                        }
+                    },
                 ),
             )
             .await;

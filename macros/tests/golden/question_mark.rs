@@ -30,17 +30,47 @@ async fn golden() -> Result<u64, Error> {
         let exited = scope
             .exit_after(
                 &mut ended,
-                |flow| match flow {
-                    AsyncWithFlow0::Exit0(residual) => {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::{
-                            EraseDebug as _, EraseError as _, EraseOpaque as _,
-                        };
-                        ::async_with::Outcome::Failed(
-                            (&&&::async_with::__private::Erase(residual)).failure(),
-                        )
+                |flow| {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{
+                        ShapeOption as _, ShapeOther as _, ShapeResult as _,
+                        ViewDebug as _, ViewError as _, ViewOpaque as _,
+                    };
+                    match flow {
+                        AsyncWithFlow0::Exit0(residual) => {
+                            match (&&&::async_with::__private::Shape(residual)).ending()
+                            {
+                                ::async_with::__private::Ending::Completed => {
+                                    ::async_with::Outcome::Completed
+                                }
+                                ::async_with::__private::Ending::None => {
+                                    ::async_with::Outcome::Failed(::async_with::Failure::none())
+                                }
+                                ::async_with::__private::Ending::Error(error) => {
+                                    ::async_with::Outcome::Failed(
+                                        (&&&::async_with::__private::View(error)).failure(),
+                                    )
+                                }
+                            }
+                        }
+                        AsyncWithFlow0::Value(value) => {
+                            match (&&&::async_with::__private::Shape(value)).ending() {
+                                ::async_with::__private::Ending::Completed => {
+                                    ::async_with::Outcome::Completed
+                                }
+                                ::async_with::__private::Ending::None => {
+                                    ::async_with::Outcome::Failed(::async_with::Failure::none())
+                                }
+                                ::async_with::__private::Ending::Error(error) => {
+                                    ::async_with::Outcome::Failed(
+                                        (&&&::async_with::__private::View(error)).failure(),
+                                    )
+                                }
+                            }
+                        }
+                        #[allow(unreachable_patterns)]
+                        _ => ::async_with::Outcome::Completed,
                     }
-                    _ => ::async_with::Outcome::Completed,
                 },
             )
             .await;
