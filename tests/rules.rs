@@ -105,6 +105,194 @@ fn rule_03_return_runs_exit_first_and_evaluates_its_value_before_exit() {
     );
 }
 
+/// `return Err(e)` is how Rust raises (rule 3): exit sees a failure whose
+/// error it can downcast, then the same `return` happens.
+async fn return_an_error(log: &Log, fail: bool) -> Result<u32, AppError> {
+    async_with!(_conn = Recorder::new("a", log) => {
+        if fail {
+            return Err(AppError::Other("refused"));
+        }
+    });
+    Ok(1)
+}
+
+#[test]
+fn rule_03_return_of_an_error_is_a_failure_exit_sees_and_return_of_ok_completes() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (return_an_error(&log, true).await, log.events())
+    });
+    assert_eq!(result, Err(AppError::Other("refused")));
+    assert_eq!(
+        events,
+        ["enter a", "exit a (a-target): failed(Other(\"refused\"))"]
+    );
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (return_an_error(&log, false).await, log.events())
+    });
+    assert_eq!(result, Ok(1));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+#[test]
+fn rule_03_exit_downcasts_the_error_of_a_return() {
+    struct Downcasts(std::sync::Arc<std::sync::Mutex<Option<AppError>>>);
+    impl async_with::AsyncContextManager for Downcasts {
+        type Target = ();
+        type Error = std::convert::Infallible;
+        async fn enter(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        async fn exit(
+            &mut self,
+            _: (),
+            outcome: async_with::Outcome<'_>,
+        ) -> Result<async_with::ExitAction, Self::Error> {
+            let failure = outcome.failure().expect("the return of Err failed the block");
+            let error = failure.downcast_ref::<AppError>().expect("the error as written");
+            *self.0.lock().unwrap() = Some(match error {
+                AppError::Other(text) => AppError::Other(text),
+                _ => AppError::Other("unexpected"),
+            });
+            Ok(async_with::ExitAction::Propagate)
+        }
+    }
+    let seen = run_both(|| async {
+        let seen = std::sync::Arc::default();
+        let result: Result<(), AppError> = async {
+            async_with!(Downcasts(std::sync::Arc::clone(&seen)) => {
+                return Err(AppError::Other("seen"));
+            })
+        }
+        .await;
+        assert_eq!(result, Err(AppError::Other("seen")));
+        seen.lock().unwrap().take()
+    });
+    assert_eq!(seen, Some(AppError::Other("seen")));
+}
+
+async fn return_none(log: &Log, found: bool) -> Option<u8> {
+    async_with!(_q = Quiet::new(log) => {
+        if !found {
+            return None;
+        }
+    });
+    Some(3)
+}
+
+#[test]
+fn rule_03_return_none_is_a_failure_return_some_completes() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        (return_none(&log, false).await, log.events())
+    });
+    assert_eq!(value, None);
+    assert_eq!(events, ["enter quiet", "exit quiet: failed(None)"]);
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        (return_none(&log, true).await, log.events())
+    });
+    assert_eq!(value, Some(3));
+    assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
+}
+
+#[test]
+fn rule_03_a_suppressed_return_of_an_error_goes_on_after_the_macro() {
+    // Rule 5 applies to a raising `return` as to `?`: the block's value is
+    // `()`, so exit's `Suppress` is honoured.
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&'static str, AppError> = async {
+            async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                return Err(AppError::Other("swallowed"));
+            });
+            log.push("after the macro");
+            Ok("went on")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("went on"));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "exit a (a-target): failed(Other(\"swallowed\"))",
+            "after the macro"
+        ]
+    );
+}
+
+#[test]
+fn rule_03_a_suppressing_exit_does_not_stop_a_return_of_ok() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&'static str, AppError> = async {
+            async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                return Ok("returned");
+            });
+            #[allow(unreachable_code)]
+            Ok("went on")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("returned"));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+/// A block whose value is `Err(e)` failed (rule 4): exit sees it, and the
+/// macro evaluates to that same `Err(e)`, even if exit suppresses.
+async fn block_value(log: &Log, fail: bool, on_exit: OnExit) -> Result<u32, AppError> {
+    async_with!(conn = Recorder::new("a", log).on_exit(on_exit) => {
+        if fail { Err(AppError::Other("value")) } else { Ok(conn.len() as u32) }
+    })
+}
+
+#[test]
+fn rule_04_a_block_whose_value_is_err_failed_and_the_macro_evaluates_to_it() {
+    for on_exit in [OnExit::Propagate, OnExit::Suppress] {
+        let (result, events) = run_both(|| async {
+            let log = Log::default();
+            (block_value(&log, true, on_exit).await, log.events())
+        });
+        assert_eq!(result, Err(AppError::Other("value")));
+        assert_eq!(
+            events,
+            ["enter a", "exit a (a-target): failed(Other(\"value\"))"]
+        );
+    }
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (block_value(&log, false, OnExit::Propagate).await, log.events())
+    });
+    assert_eq!(result, Ok(8));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
+#[test]
+fn rule_04_a_block_whose_value_is_none_failed() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value: Option<u8> = async_with!(_q = Quiet::new(&log) => { "x".parse().ok() });
+        (value, log.events())
+    });
+    assert_eq!(value, None);
+    assert_eq!(events, ["enter quiet", "exit quiet: failed(None)"]);
+}
+
+#[test]
+fn rule_04_a_block_value_of_another_type_completed() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value = async_with!(_q = Quiet::new(&log) => { vec![1_u8] });
+        (value, log.events())
+    });
+    assert_eq!(value, [1]);
+    assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
+}
+
 #[test]
 fn rule_03_labelled_break_from_an_inner_loop_leaves_the_outer_loop_after_exit() {
     let (result, events) = run_both(|| async {
