@@ -149,8 +149,12 @@ fn rule_03_exit_downcasts_the_error_of_a_return() {
             _: (),
             outcome: async_with::Outcome<'_>,
         ) -> Result<async_with::ExitAction, Self::Error> {
-            let failure = outcome.failure().expect("the return of Err failed the block");
-            let error = failure.downcast_ref::<AppError>().expect("the error as written");
+            let failure = outcome
+                .failure()
+                .expect("the return of Err failed the block");
+            let error = failure
+                .downcast_ref::<AppError>()
+                .expect("the error as written");
             *self.0.lock().unwrap() = Some(match error {
                 AppError::Other(text) => AppError::Other(text),
                 _ => AppError::Other("unexpected"),
@@ -265,7 +269,10 @@ fn rule_04_a_block_whose_value_is_err_failed_and_the_macro_evaluates_to_it() {
     }
     let (result, events) = run_both(|| async {
         let log = Log::default();
-        (block_value(&log, false, OnExit::Propagate).await, log.events())
+        (
+            block_value(&log, false, OnExit::Propagate).await,
+            log.events(),
+        )
     });
     assert_eq!(result, Ok(8));
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);

@@ -221,9 +221,12 @@ fn expand_one(
     let mut variants = vec![quote!(Value(#value_param))];
     let mut replay_arms = Vec::new();
     let mut failed_arms = Vec::new();
-    let suppressible = sites
-        .iter()
-        .any(|site| matches!(site, Site::Question { .. } | Site::Raise | Site::Return { .. }));
+    let suppressible = sites.iter().any(|site| {
+        matches!(
+            site,
+            Site::Question { .. } | Site::Raise | Site::Return { .. }
+        )
+    });
     let mut return_hint = None;
     let mut witness_decl = None;
     let witness = quote_spanned!(mixed=> return_type);

@@ -11,13 +11,13 @@
 //! outer exit, then the jump); their enter and exit errors are `raise!`
 //! markers (`raise.rs`), turned into failures this block's exit sees.
 
-use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Lifetime, Macro, Stmt};
 
-use crate::macro_args::Args;
+use crate::macro_args::{Args, find_jump};
 
 /// One way out of the block, in order of first appearance.
 pub enum Site {
@@ -130,9 +130,11 @@ impl Rewriter {
         result
     }
 
-    /// Rewrites the arguments of a macro call in the block, if they parse as
-    /// expressions (`println!`, `vec!`, `assert!`, ...). Returns the
-    /// replacement when the macro is the `raise!` marker of a nested level.
+    /// Rewrites the arguments of a macro call in the block, where they are
+    /// expressions (`println!`, `vec!`, `assert!`, `matches!`, `select!`,
+    /// tracing's events, ...; see `macro_args.rs`). Returns the replacement
+    /// when the macro is the `raise!` marker of a nested level or a raising
+    /// macro (`bail!`, `ensure!`).
     fn rewrite_macro(&mut self, mac: &mut Macro) -> Option<Expr> {
         if let Some(error) = crate::raise::recognise(mac) {
             // `raise!(error)`: this block's exit sees `error` first.
@@ -141,39 +143,87 @@ impl Rewriter {
                 quote!(::core::result::Result::<::core::convert::Infallible, _>::Err(#error));
             return Some(self.leave(&variant, Some(value), mac.span()));
         }
-        let before = self.rewrites;
-        if let Some(mut args) = Args::parse(mac) {
-            for arg in args.exprs_mut() {
-                self.visit_expr_mut(arg);
-            }
-            if self.rewrites != before {
-                mac.tokens = args.into_tokens();
-            }
-            return None;
+        if is_raising(mac) {
+            return self.rewrite_raising(mac);
         }
-        if let Some(span) = find_jump(mac.tokens.clone()) {
+        let before = self.rewrites;
+        let mut args = Args::parse(mac)?;
+        if let Some(span) = args.unforwardable() {
+            let name = macro_name(mac);
             self.errors.push(syn::Error::new(
                 span,
-                "`async_with!` cannot forward `?`, `return`, `break` or `continue` written inside the arguments of this macro, \
-                 because they do not parse as expressions; compute the value before the macro call (`let value = expr?;`) and pass `value`",
+                format!(
+                    "`async_with!` cannot forward this out of `{name}!`: its arguments here are not expressions; \
+                     compute the value before the macro call (`let value = expr?;`) and pass `value`"
+                ),
             ));
+            return None;
+        }
+        for arg in args.exprs_mut() {
+            self.visit_expr_mut(arg);
+        }
+        if self.rewrites != before {
+            mac.tokens = args.into_tokens();
         }
         None
     }
+
+    /// `bail!(..)` / `ensure!(..)` (anyhow's, eyre's, any path ending so):
+    /// their `return Err(..)` is in the macro's own definition, which this
+    /// rewrite cannot see. So the macro runs in an `async` block of its
+    /// own, whose `Result<(), E>` then goes through a `?` like any other:
+    /// exit sees the error, and the same error leaves the function (the
+    /// macro's `return Err(e)` would have converted `e` with `From`, as the
+    /// `?` does).
+    fn rewrite_raising(&mut self, mac: &Macro) -> Option<Expr> {
+        let name = macro_name(mac);
+        if let Some(span) = find_jump(mac.tokens.clone()) {
+            self.errors.push(syn::Error::new(
+                span,
+                format!(
+                    "`async_with!` runs `{name}!` in an `async` block of its own to see the error it raises, \
+                     so this cannot leave the block from inside its arguments; \
+                     compute the value before (`let value = expr?;`) and pass `value`"
+                ),
+            ));
+            return None;
+        }
+        let span = mac.span();
+        let variant = self.push(Site::Question { span });
+        let flow = &self.flow;
+        let krate = &self.krate;
+        let raised = quote_spanned!(Span::mixed_site()=> raised);
+        let branch = quote_spanned!(span=> #krate::__private::Branch::branch);
+        let expr = quote_spanned! {span=> {
+            #[allow(unreachable_code)]
+            let #raised = async {
+                #mac;
+                ::core::result::Result::Ok(())
+            }
+            .await;
+            match #branch(#raised) {
+                ::core::ops::ControlFlow::Continue(value) => value,
+                ::core::ops::ControlFlow::Break(residual) => return #flow::#variant(residual),
+            }
+        }};
+        Some(syn::parse2(expr).expect("generated block parses"))
+    }
 }
 
-/// The first `?`, `return`, `break` or `continue` among the tokens.
-fn find_jump(tokens: TokenStream) -> Option<Span> {
-    tokens.into_iter().find_map(|token| match token {
-        TokenTree::Punct(punct) if punct.as_char() == '?' => Some(punct.span()),
-        TokenTree::Ident(ident)
-            if ["return", "break", "continue"].contains(&ident.to_string().as_str()) =>
-        {
-            Some(ident.span())
-        }
-        TokenTree::Group(group) => find_jump(group.stream()),
-        _ => None,
-    })
+/// Whether `mac` raises by returning from the enclosing function inside
+/// its own definition: `bail!` and `ensure!` (anyhow, eyre).
+fn is_raising(mac: &Macro) -> bool {
+    let name = macro_name(mac);
+    name == "bail" || name == "ensure"
+}
+
+/// The last segment of the macro's path.
+fn macro_name(mac: &Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|segment| segment.ident.to_string())
+        .unwrap_or_default()
 }
 
 impl VisitMut for Rewriter {
