@@ -160,8 +160,7 @@ fn expand_one(
     // The crate path keeps its hygiene but is reported at the manager, so
     // that a non-manager is reported there.
     let private_at_expr = raise::located_at(&private, expr_span);
-    let new_scope =
-        quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#expr)));
+    let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#expr))));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
@@ -442,6 +441,13 @@ fn tail_value(body: &Block) -> Option<Span> {
     match body.stmts.last() {
         Some(Stmt::Expr(expr, None)) => match expr {
             Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => None,
+            // Their value is `()`.
+            Expr::If(syn::ExprIf {
+                else_branch: None, ..
+            })
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Assign(_) => None,
             Expr::Macro(mac) if diverges(&mac.mac) => None,
             expr => Some(expr.span()),
         },
@@ -492,6 +498,23 @@ mod golden {
     #[test]
     fn a_block_without_a_way_out() {
         check("no_way_out", "conn = Connection::open() => { conn.len() }");
+    }
+
+    /// A block ending in `;`: no probe of its value, nothing but the
+    /// protocol (what a block with no way out and no value costs).
+    #[test]
+    fn a_block_without_a_value() {
+        check("no_value", "conn = Connection::open() => { conn.touch(); }");
+    }
+
+    /// A `return`: its value's type is tied to the function's before exit
+    /// sees whether it is an error (rule 3).
+    #[test]
+    fn a_block_with_a_return() {
+        check(
+            "return",
+            "conn = Connection::open() => { if conn.is_empty() { return Err(Empty); } }",
+        );
     }
 
     /// A `?` in the block: exit sees the failure, then the `?` is replayed.

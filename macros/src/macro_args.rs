@@ -15,7 +15,7 @@
 //!   tracing's field syntax: the `?` and `%` there are sigils, not the `?`
 //!   operator). An item that is none of these is kept as it is written.
 
-use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use proc_macro2::{Spacing, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -211,7 +211,7 @@ fn item(tokens: Vec<TokenTree>) -> Item {
     for start in 0..tokens.len() {
         let prefix = &tokens[..start];
         if !is_field_prefix(prefix) {
-            break;
+            continue;
         }
         let rest: TokenStream = tokens[start..].iter().cloned().collect();
         if let Ok(expr) = syn::parse2::<Expr>(rest) {
@@ -224,23 +224,33 @@ fn item(tokens: Vec<TokenTree>) -> Item {
     Item::Tokens(tokens.into_iter().collect())
 }
 
-/// Whether `prefix` is made of names, `.`, `:`, `=`, and the `?`/`%`
-/// sigils of tracing's field syntax (first, or after `=` or `:`).
+/// Whether `prefix` is one of tracing's field prefixes: an optional
+/// `name:` (`target:`, `parent:`), then a dotted field name and `=`, or
+/// nothing; then an optional sigil (`?`, `%`).
 fn is_field_prefix(prefix: &[TokenTree]) -> bool {
-    prefix.iter().enumerate().all(|(index, token)| match token {
-        TokenTree::Ident(_) => true,
-        TokenTree::Punct(punct) => match punct.as_char() {
-            '.' | ':' => true,
-            '=' => punct.spacing() == Spacing::Alone,
-            '?' | '%' => {
-                index == 0
-                    || matches!(&prefix[index - 1], TokenTree::Punct(p) if p.as_char() == '=' || p.as_char() == ':')
-            }
-            _ => false,
-        },
-        TokenTree::Group(group) => group.delimiter() == Delimiter::None,
-        TokenTree::Literal(_) => false,
-    })
+    let punct = |token: &TokenTree, ch: char| matches!(token, TokenTree::Punct(punct) if punct.as_char() == ch && punct.spacing() == Spacing::Alone);
+    let mut rest = prefix;
+    if let [TokenTree::Ident(_), colon, tail @ ..] = rest {
+        if punct(colon, ':') {
+            rest = tail;
+        }
+    }
+    if let [init @ .., sigil] = rest {
+        if punct(sigil, '?') || punct(sigil, '%') {
+            rest = init;
+        }
+    }
+    match rest {
+        [] => true,
+        [name @ .., eq] if punct(eq, '=') => {
+            name.len() % 2 == 1
+                && name.iter().enumerate().all(|(index, token)| match token {
+                    TokenTree::Ident(_) => index % 2 == 0,
+                    other => index % 2 == 1 && punct(other, '.'),
+                })
+        }
+        _ => false,
+    }
 }
 
 /// `matches!(EXPR, PAT [if GUARD] [,])`.

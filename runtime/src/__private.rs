@@ -11,13 +11,41 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::ControlFlow;
 
-use crate::{ExitAction, Failure};
+use crate::{ExitAction, Failure, PinnedContextManager};
 
 pub use crate::executor::block_on;
 pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
 pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome, scope};
 pub use async_with_macros::async_with;
 pub use core::pin::pin;
+
+/// The manager expression of `async_with!`, unchanged, checked before
+/// anything else uses it: the one place where an expression that is no
+/// manager is reported (at the expression, with the trait's message).
+///
+/// The return type is `M` for a manager, through a projection whose self
+/// type is the manager's target type `T`: for a non-manager `T` is never
+/// resolved, so neither is the value's type, and rustc reports nothing
+/// more about the later uses of the value (the scope, its `enter` and
+/// `exit`), since an error was reported already. A manager's call is
+/// inlined away.
+#[inline(always)]
+pub fn manager<M, T>(manager: M) -> <T as Checked<M>>::Manager
+where
+    M: PinnedContextManager<Target = T>,
+{
+    manager
+}
+
+/// `M`, through a projection on the manager's target type (see
+/// [`manager`]).
+pub trait Checked<M> {
+    /// `M`.
+    type Manager;
+}
+impl<T, M> Checked<M> for T {
+    type Manager = M;
+}
 
 /// Names a lifetime in an `impl Trait` return type so that it is captured
 /// on edition 2021 as on 2024.

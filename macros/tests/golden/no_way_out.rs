@@ -1,7 +1,7 @@
 async fn golden() -> Result<u64, Error> {
     let value = {
         let mut scope = ::async_with::__private::pin!(
-            ::async_with::__private::scope(Connection::open())
+            ::async_with::__private::scope(::async_with::__private::manager(Connection::open()))
         );
         let target = match scope.as_mut().enter().await {
             ::core::result::Result::Ok(target) => target,
@@ -32,7 +32,7 @@ async fn golden() -> Result<u64, Error> {
                             }
                             ::async_with::__private::Ending::Error(error) => {
                                 ::async_with::Outcome::Failed(
-                                    (&&&::async_with::__private::View(error)).failure(),
+                                    (&&::async_with::__private::View(error)).failure(),
                                 )
                             }
                         }
