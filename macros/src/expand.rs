@@ -162,6 +162,10 @@ fn expand_one(
     let private_at_expr = raise::located_at(&private, expr_span);
     let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#expr))));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
+    // Every `.await` of the expansion is reported at the manager: outside
+    // an `async` context rustc then gives one error (identical ones are
+    // deduplicated), not one per `.await`.
+    let await_ = quote_spanned!(expr_span=> .await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
     let raise = raise::emit(krate, &error, expr_span);
@@ -205,8 +209,8 @@ fn expand_one(
                 #bind
                 #(#stmts)*
             })
-            .await;
-            let #exited = #exit(#private::outcome(&mut #ended, #of_tail)).await;
+            #await_;
+            let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
             match #private::after_exit(#ended, #exited) {
                 #ok((#value, _)) => #value,
                 #err(#error) => #raise,
@@ -260,7 +264,13 @@ fn expand_one(
                 // any other value completed the block.
                 let value_outcome = outcome_of(&value, krate, Given::Value(*span));
                 failed_arms.push(quote!(#flow::#variant(#value) => #value_outcome,));
-                let replay = suppressible(quote!(return #value));
+                // The replay and the hint below return the value located at
+                // the user's `return`: errors about it point there, and a
+                // value of the wrong type is reported once (the two errors
+                // are identical).
+                let value_at = quote_spanned!(mixed.located_at(*span)=> value);
+                let returned = quote_spanned!(*span=> return #value_at);
+                let replay = suppressible(returned.clone());
                 replay_arms.push(quote! {
                     #flow::#variant(#value) => {
                         #ending_imports
@@ -273,13 +283,25 @@ fn expand_one(
                     }
                 });
                 // Never runs: ties the type of the block's `return` value
-                // to the enclosing function's return type (through the
-                // outermost level's witness) before exit's outcome is built
-                // from it (DESIGN.md, "Errors in the block").
-                return_hint = Some(quote! {
-                    if false {
-                        if let #ok(#flow::#variant(#value)) = &#ended {
-                            #private::returns(#witness, #value);
+                // to the enclosing function's return type before exit's
+                // outcome is built from it (DESIGN.md, "Errors in the
+                // block"). The outermost level returns the value; a nested
+                // level, inside the enclosing block, ties it to the
+                // outermost level's witness.
+                return_hint = Some(if depth == 0 {
+                    quote! {
+                        if false {
+                            if let #ok(#flow::#variant(#value)) = #ended {
+                                #returned;
+                            }
+                        }
+                    }
+                } else {
+                    quote! {
+                        if false {
+                            if let #ok(#flow::#variant(#value)) = &#ended {
+                                #private::returns(#witness, #value);
+                            }
                         }
                     }
                 });
@@ -296,7 +318,8 @@ fn expand_one(
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
-                let replay = suppressible(quote_spanned!(*span=> match #residual? {}));
+                let residual_at = quote_spanned!(mixed.located_at(*span)=> residual);
+                let replay = suppressible(quote_spanned!(*span=> match #residual_at? {}));
                 replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
@@ -375,9 +398,9 @@ fn expand_one(
             let #value = #body;
             #flow::Value(#value)
         })
-        .await;
+        #await_;
         #return_hint
-        let #exited = #exit_after(&mut #ended, #outcome_of_flow).await;
+        let #exited = #exit_after(&mut #ended, #outcome_of_flow) #await_;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match #private::after_exit(#ended, #exited) {
             #err(#error) => #raise,

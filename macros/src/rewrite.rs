@@ -193,7 +193,8 @@ impl Rewriter {
         let flow = &self.flow;
         let krate = &self.krate;
         let raised = quote_spanned!(Span::mixed_site()=> raised);
-        let branch = quote_spanned!(span=> #krate::__private::Branch::branch);
+        let krate = crate::raise::located_at(krate, span);
+        let branch = quote_spanned!(span=> #krate::__private::branch);
         let expr = quote_spanned! {span=> {
             #[allow(unreachable_code)]
             let #raised = async {
@@ -256,9 +257,16 @@ impl VisitMut for Rewriter {
                 let span = try_expr.question_token.span;
                 let variant = self.push(Site::Question { span });
                 let flow = &self.flow;
-                let operand = &try_expr.expr;
-                let krate = &self.krate;
-                let branch = quote_spanned!(span=> #krate::__private::Branch::branch);
+                // Parentheses the `?` needed (`(a + b)?`) would be
+                // unnecessary around the argument.
+                let operand = match &*try_expr.expr {
+                    Expr::Paren(paren) => &paren.expr,
+                    operand => operand,
+                };
+                // Located at the `?`, so that a `?` on a type that is no
+                // `Result` or `Option` is reported once, there.
+                let krate = crate::raise::located_at(&self.krate, span);
+                let branch = quote_spanned!(span=> #krate::__private::branch);
                 *expr = syn::parse2(quote_spanned! {span=>
                     match #branch(#operand) {
                         ::core::ops::ControlFlow::Continue(value) => value,

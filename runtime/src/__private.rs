@@ -67,6 +67,18 @@ pub trait Branch {
     fn branch(self) -> ControlFlow<Self::Residual, Self::Output>;
 }
 
+/// `Branch::branch`, with the branch's types as parameters rather than
+/// projections: a `?` on a type that is neither `Result` nor `Option` is
+/// then reported once, at the `?` (the unresolved types are not reported
+/// again).
+#[inline(always)]
+pub fn branch<T, O, R>(value: T) -> ControlFlow<R, O>
+where
+    T: Branch<Output = O, Residual = R>,
+{
+    value.branch()
+}
+
 impl<T, E> Branch for Result<T, E> {
     type Output = T;
     type Residual = Result<Infallible, E>;

@@ -17,7 +17,7 @@ async fn golden() -> Result<u64, Error> {
                 #[allow(unused_mut)]
                 let conn = target;
                 let value = {
-                    match ::async_with::__private::Branch::branch(conn.read().await) {
+                    match ::async_with::__private::branch(conn.read().await) {
                         ::core::ops::ControlFlow::Continue(value) => value,
                         ::core::ops::ControlFlow::Break(residual) => {
                             return AsyncWithFlow0::Exit0(residual);

@@ -29,8 +29,8 @@ async fn golden() -> Result<u64, Error> {
             })
             .await;
         if false {
-            if let ::core::result::Result::Ok(AsyncWithFlow0::Exit0(value)) = &ended {
-                ::async_with::__private::returns(return_type, value);
+            if let ::core::result::Result::Ok(AsyncWithFlow0::Exit0(value)) = ended {
+                return value;
             }
         }
         let exited = scope

@@ -1,0 +1,35 @@
+use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
+
+struct Lock;
+
+impl AsyncContextManager for Lock {
+    type Target = u8;
+    type Error = std::convert::Infallible;
+    async fn enter(&mut self) -> Result<u8, Self::Error> {
+        Ok(0)
+    }
+    async fn exit(&mut self, _: u8, _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+        Ok(ExitAction::Propagate)
+    }
+}
+
+// Residual limitation of rules 3 and 4: an `async` block whose error type
+// is written only after the `async_with!` returns `Ok(..)` inside it; the
+// error type (not `Debug`, `Send`, `Sync`) is not known yet where exit is
+// shown the value. One error at the `return`, saying to write it out.
+struct NotDebug;
+
+async fn run() {
+    let result = async {
+        async_with!(_n = Lock => {
+            return Ok(1);
+        });
+        Err::<u8, NotDebug>(NotDebug)
+    }
+    .await;
+    let _ = result;
+}
+
+fn main() {
+    async_with::__private::block_on(run());
+}

@@ -1,0 +1,27 @@
+use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
+
+struct Lock;
+
+impl AsyncContextManager for Lock {
+    type Target = u8;
+    type Error = std::convert::Infallible;
+    async fn enter(&mut self) -> Result<u8, Self::Error> {
+        Ok(0)
+    }
+    async fn exit(&mut self, _: u8, _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+        Ok(ExitAction::Propagate)
+    }
+}
+
+// A `return` in the block returns from the function: its type is checked
+// against the function's.
+async fn run() -> u32 {
+    async_with!(_n = Lock => {
+        return "not a number";
+    });
+    1
+}
+
+fn main() {
+    async_with::__private::block_on(run());
+}
