@@ -427,7 +427,13 @@ fn outcome_of(value: &TokenStream, krate: &TokenStream, given: Given) -> TokenSt
     // yet, so its view starts at `Debug` (see `__private::View`).
     let view = match given {
         Given::Residual => quote!((&&&#private::View(#error)).failure()),
-        Given::Value(span) => quote_spanned!(span=> (&&#private::View(#error)).failure()),
+        Given::Value(span) => {
+            // Located at the value: the one error a value's unknown error
+            // type can cause points there.
+            let private = raise::located_at(&private, span);
+            let error = quote_spanned!(Span::mixed_site().located_at(span)=> error);
+            quote_spanned!(span=> (&&#private::View(#error)).failure())
+        }
     };
     quote! {
         match (&&&#private::Shape(#value)).ending() {

@@ -235,6 +235,8 @@ where
     note = "an error returned or left as the block's value is shown to exit with `Debug`; an error type that is not `Debug + Send + Sync + 'static` must be known where the value is written"
 )]
 pub trait ViewableError: fmt::Debug + Send + Sync + 'static {}
+// Not looked through in errors, so that the message above is the one shown.
+#[diagnostic::do_not_recommend]
 impl<E: fmt::Debug + Send + Sync + 'static> ViewableError for E {}
 
 /// Last: nothing is known but the type's name.
