@@ -15,7 +15,7 @@ use std::string::String;
 
 use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
 
-pub use crate::generator::{BodyResult, Co, Generator, YieldFuture};
+pub use crate::generator::{Body, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
 pub use core::pin::pin;
 
 /// Names a lifetime in an `impl Trait` return type so that it is captured

@@ -1,139 +1,140 @@
 //! The driver behind `#[async_context]`: an `async fn` body suspended at its
 //! one `yield_!`, kept inside the manager (no allocation).
 //!
-//! The body and its driver talk through a slot that lives on the driver's
-//! stack for the duration of one poll, published in a thread-local (the
-//! design of `async-stream`). Each generator has a unique id, and every
-//! access checks it, so a handle used anywhere but inside its own
-//! generator's poll panics instead of reading another slot.
+//! The body and its driver exchange values through a [`Shared`] block that
+//! is a field of the pinned [`Generator`] itself: the target going out at
+//! `yield_!`, the target coming back in at exit, and the block's outcome
+//! while the teardown runs. The body is started lazily, on the first poll
+//! of enter, when the generator is pinned: only then is the block's address
+//! final, and the body receives it inside its [`Co`]. No thread-local, no
+//! global id: a `Co` is made by its own generator, for its own block, and
+//! lives inside that generator's body.
 
 use core::cell::Cell;
 use core::convert::Infallible;
 use core::future::Future;
-use core::marker::PhantomData;
+use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
-use core::ptr;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll};
 
 use crate::{ExitAction, Outcome, PinnedContextManager};
 
-/// What the generator's body publishes while one of its polls runs.
-#[derive(Clone, Copy)]
-struct Current {
-    id: usize,
-    /// `*mut Option<T>` of the generator with this id: the target going
-    /// out at `yield_!`, or coming back in at resumption.
-    target: *mut (),
-    /// `*const ExitShared` during teardown polls, null before.
-    exit: *const ExitShared<'static>,
+/// What the body and the driver share, inside the pinned generator.
+///
+/// Reached by the driver through the generator's pinned projection and by
+/// the body through the pointer in its [`Co`]; only shared references are
+/// ever made to it (every field is a `Cell`), and it is `!Unpin` so that a
+/// `&mut Generator` never claims it uniquely.
+struct Shared<T> {
+    exit: ExitChannel,
+    /// The target: put here by `yield_!` on its way out, taken by enter;
+    /// put back by exit, taken by `yield_!` when it resumes.
+    target: Cell<Option<T>>,
+    _pinned: PhantomPinned,
 }
 
-const NONE: Current = Current {
-    id: 0,
-    target: ptr::null_mut(),
-    exit: ptr::null(),
-};
-
-std::thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
+/// The part of [`Shared`] that [`Exit`] reads: not generic, so `Exit` is not.
+struct ExitChannel {
+    /// The block's outcome, published by `ExitFuture::poll` for the
+    /// duration of one poll of the body, `None` otherwise.
+    outcome: Cell<Option<NonNull<Outcome<'static>>>>,
+    /// Set by [`Exit::suppress`] (atomic: `Exit` is `Sync`).
+    suppress: AtomicBool,
 }
 
-/// Ids start at 1; 0 means "no generator is being polled".
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+// SAFETY: the only non-`Send` field is the outcome pointer, which is `Some`
+// only while `ExitFuture::poll` runs the body on the current thread and is
+// reset before that poll returns (or unwinds). Between polls the channel
+// holds nothing that belongs to a thread.
+unsafe impl Send for ExitChannel {}
 
-/// What the teardown shares with the exit in progress.
-struct ExitShared<'a> {
-    outcome: &'a Outcome<'a>,
-    suppress: Cell<bool>,
-}
+/// Resets the published outcome when a poll of the body ends, also by
+/// unwinding, so that the pointer never outlives the poll.
+struct Unpublish<'a>(&'a ExitChannel);
 
-/// Publishes a slot for one poll, restoring the previous one on drop (also
-/// on unwind), so generators polled inside other generators nest.
-struct Publish {
-    previous: Current,
-}
-
-impl Publish {
-    fn new(current: Current) -> Self {
-        Publish {
-            previous: CURRENT.with(|cell| cell.replace(current)),
-        }
-    }
-}
-
-impl Drop for Publish {
+impl Drop for Unpublish<'_> {
     fn drop(&mut self) {
-        CURRENT.with(|cell| cell.set(self.previous));
+        self.0.outcome.set(None);
     }
 }
 
-/// The published slot, if the generator `id` is the one being polled.
-fn current(id: usize) -> Option<Current> {
-    let current = CURRENT.with(Cell::get);
-    (current.id == id && id != 0).then_some(current)
+/// The capability to yield `T` from one generator's body. Made by the
+/// generator when it starts its body, and moved into it; `yield_!` uses it.
+pub struct Co<T> {
+    /// The `shared` field of the pinned generator whose body holds this
+    /// `Co`: valid for as long as the body exists, because the body is
+    /// another field of the same generator, dropped first.
+    shared: NonNull<Shared<T>>,
 }
 
-/// The capability to yield `T` from one generator's body. Created by the
-/// generator, moved into its body; `yield_!` uses it.
-pub struct Co<T> {
-    id: usize,
-    _target: PhantomData<fn(T) -> T>,
-}
+// SAFETY: a `Co` is only dereferenced by the body that holds it, while its
+// generator polls that body, which takes `Pin<&mut Generator>`: the thread
+// doing so has exclusive access to the whole generator, `Shared` included.
+// Sending the body (inside the generator) sends that access with it; the
+// target travelling through `Shared` is a `T`, hence `T: Send`.
+unsafe impl<T: Send> Send for Co<T> {}
 
 impl<T> Co<T> {
     /// `yield_!(value)`: hands `value` to the `async_with!` block, suspends
     /// until the block has ended, then evaluates to the target given back
     /// and the [`Exit`] describing how the block ended.
-    pub fn yield_(&self, value: T) -> YieldFuture<T> {
+    pub fn yield_(&self, value: T) -> YieldFuture<'_, T> {
         YieldFuture {
-            id: self.id,
+            shared: self.shared,
             value: Some(value),
+            _co: PhantomData,
         }
     }
 }
 
-/// The future of `yield_!`.
-pub struct YieldFuture<T> {
-    id: usize,
+/// The future of `yield_!`. It borrows its [`Co`] for `'co`, and so does the
+/// [`Exit`] it evaluates to: neither can leave the function's body.
+pub struct YieldFuture<'co, T> {
+    shared: NonNull<Shared<T>>,
     value: Option<T>,
+    _co: PhantomData<&'co Co<T>>,
 }
 
-impl<T> Unpin for YieldFuture<T> {}
+// SAFETY: as for `Co`: the pointer is the `Co`'s own, used only while the
+// generator polls the body holding this future.
+unsafe impl<T: Send> Send for YieldFuture<'_, T> {}
 
-impl<T> Future for YieldFuture<T> {
-    type Output = (T, Exit);
+impl<T> Unpin for YieldFuture<'_, T> {}
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit)> {
+impl<'co, T> Future for YieldFuture<'co, T> {
+    type Output = (T, Exit<'co>);
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit<'co>)> {
         let this = self.get_mut();
-        let current =
-            current(this.id).expect("`yield_!` polled outside its own #[async_context] function");
-        // SAFETY: `current(this.id)` matched, so `target` was published by
-        // `Generator<T, ..>::poll_body` of the generator that created this
-        // future's `Co<T>` (ids are unique), for a slot of type `Option<T>`
-        // that lives on that poll's stack frame. We are inside that poll
-        // (the slot is unpublished when it returns), and the driver does not
-        // touch the slot until the body's poll returns, so this is the only
-        // live access.
-        let slot = unsafe { &mut *current.target.cast::<Option<T>>() };
-        match this.value.take() {
-            Some(value) => {
-                // First poll: hand the target out and suspend. The driver
-                // sees it when the body's poll returns; no wake-up needed.
-                *slot = Some(value);
+        // SAFETY: the pointer was copied from the `Co` this future borrows,
+        // so the body holding both is alive (see `Co::shared`).
+        let shared = unsafe { this.shared.as_ref() };
+        if let Some(value) = this.value.take() {
+            // First poll: hand the target out and suspend. Enter takes it
+            // when the body's poll returns; no wake-up is needed.
+            shared.target.set(Some(value));
+            return Poll::Pending;
+        }
+        match (shared.exit.outcome.get(), shared.target.take()) {
+            (Some(outcome), Some(target)) => {
+                // SAFETY: a published outcome points to the `Outcome` held
+                // by the `ExitFuture` polling us right now.
+                let kind = OutcomeKind::of(unsafe { outcome.as_ref() });
+                let exit = Exit {
+                    channel: NonNull::from(&shared.exit),
+                    kind,
+                    _co: PhantomData,
+                };
+                Poll::Ready((target, exit))
+            }
+            // Not resumed by exit (cannot happen through `async_with!`):
+            // leave the target where it is and stay suspended.
+            (_, target) => {
+                shared.target.set(target);
                 Poll::Pending
             }
-            None => match (slot.take(), current.exit.is_null()) {
-                (Some(target), false) => {
-                    // SAFETY: non-null `exit` was published by
-                    // `ExitFuture::poll` from a reference to an
-                    // `ExitShared` that outlives that poll; we only read it.
-                    let shared = unsafe { &*current.exit };
-                    let kind = OutcomeKind::of(shared.outcome);
-                    Poll::Ready((target, Exit { id: this.id, kind }))
-                }
-                _ => Poll::Pending,
-            },
         }
     }
 }
@@ -189,13 +190,29 @@ impl OutcomeKind {
 /// async_with::__private::block_on(run(&mut log)).unwrap();
 /// assert_eq!(log, ["begin", "commit a=1"]);
 /// ```
+///
+/// An `Exit` borrows the function's hidden [`Co`], so it cannot leave the
+/// function's body (for a spawned task or a caller's variable).
 #[derive(Debug)]
-pub struct Exit {
-    id: usize,
+pub struct Exit<'co> {
+    /// The `exit` field of the generator's `Shared`, valid while the body
+    /// holding this `Exit` exists (the borrow of `'co` guarantees it is in
+    /// the body).
+    channel: NonNull<ExitChannel>,
     kind: OutcomeKind,
+    _co: PhantomData<&'co ()>,
 }
 
-impl Exit {
+// SAFETY: an `Exit` lives in its generator's body and is used while that
+// body is polled by whoever holds `Pin<&mut Generator>`. Through `&Exit`,
+// several threads (scoped threads spawned during the poll) can at most read
+// the published outcome, which nobody writes during the poll (`Outcome` is
+// `Sync`), and set `suppress`, an atomic.
+unsafe impl Send for Exit<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Exit<'_> {}
+
+impl Exit<'_> {
     /// `true` when the block ended normally (end, `return`, `break`,
     /// `continue`).
     pub fn is_completed(&self) -> bool {
@@ -234,8 +251,9 @@ impl Exit {
     ///
     /// # Panics
     ///
-    /// When called anywhere but in the teardown of the function whose
-    /// `yield_!` returned this `Exit` (for example from a spawned task).
+    /// When called while the teardown is not running: from the `Drop` of
+    /// one of the function's locals when the suspended function is dropped
+    /// (the block's future was cancelled during exit).
     ///
     /// ```
     /// use async_with::{async_context, async_with};
@@ -251,7 +269,15 @@ impl Exit {
     /// assert_eq!(text, "completed");
     /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
-        f(self.shared().outcome)
+        let outcome = self
+            .channel()
+            .outcome
+            .get()
+            .expect("`Exit` used while its #[async_context] function's teardown is not running");
+        // SAFETY: a published outcome points to the `Outcome` held by the
+        // `ExitFuture` that is polling the body right now (it is unpublished
+        // before that poll returns); it is only read.
+        f(unsafe { outcome.as_ref() })
     }
 
     /// Suppresses the block's failure (Python: the generator catches the
@@ -284,19 +310,15 @@ impl Exit {
     /// assert_eq!(async_with::__private::block_on(run()), Ok("went on"));
     /// ```
     pub fn suppress(&self) {
-        self.shared().suppress.set(true);
+        self.inspect(|_| ());
+        self.channel().suppress.store(true, Ordering::Relaxed);
     }
 
-    fn shared(&self) -> &ExitShared<'_> {
-        let current = current(self.id)
-            .filter(|current| !current.exit.is_null())
-            .expect("`Exit` used outside the teardown of its own #[async_context] function");
-        // SAFETY: the id matched and `exit` is non-null, so it was published
-        // by this generator's `ExitFuture::poll`, from an `ExitShared` that
-        // outlives the poll we are inside of; the returned borrow cannot
-        // escape `self`'s use within this poll (callers only use it inside
-        // `inspect`/`suppress`).
-        unsafe { &*current.exit }
+    fn channel(&self) -> &ExitChannel {
+        // SAFETY: see the `channel` field: the generator holding this
+        // `Exit`'s body is alive and pinned; the channel is only accessed
+        // through shared references.
+        unsafe { self.channel.as_ref() }
     }
 }
 
@@ -319,6 +341,60 @@ impl<E> BodyResult<E> for Result<(), E> {
     }
 }
 
+/// The return type of a fallible `#[async_context]` function: any `Result`,
+/// however it is spelled (`Result<T, E>`, `io::Result<T>`,
+/// `anyhow::Result<T>`, a crate's own alias), gives its target and error.
+#[diagnostic::on_unimplemented(
+    message = "the return type `{Self}` of this `#[async_context]` function is not a `Result`",
+    label = "read as `Result<target, error>` because of its name",
+    note = "to yield a `{Self}` from a function that cannot fail, write `#[async_context(infallible)]`"
+)]
+pub trait FallibleReturn {
+    /// What `yield_!` hands to the block.
+    type Target;
+    /// What setup and teardown can fail with.
+    type Error;
+}
+
+impl<T, E> FallibleReturn for Result<T, E> {
+    type Target = T;
+    type Error = E;
+}
+
+/// The body of an `#[async_context]` function before it starts: a closure
+/// that makes the body's future from its [`Co`]. Implemented by every such
+/// closure; named in the function's return type.
+pub trait Body<T> {
+    /// The body's future.
+    type Future: Future;
+    /// Makes the future.
+    fn start(self, co: Co<T>) -> Self::Future;
+}
+
+impl<T, C, F> Body<T> for C
+where
+    C: FnOnce(Co<T>) -> F,
+    F: Future,
+{
+    type Future = F;
+
+    fn start(self, co: Co<T>) -> F {
+        self(co)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body: not started, running (suspended at `yield_!` between enter
+    /// and exit), or finished.
+    #[project = StateProj]
+    #[project_replace = StateReplace]
+    enum State<B, F> {
+        Fresh { body: B },
+        Running { #[pin] future: F },
+        Finished,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Fresh,
@@ -331,8 +407,8 @@ pin_project_lite::pin_project! {
     /// returns: the function's body, suspended at its `yield_!` between
     /// enter and exit, stored inline (no allocation).
     ///
-    /// `T` is the target, `E` the error, `F` the body's future. It
-    /// implements [`PinnedContextManager`]; use it with
+    /// `T` is the target, `E` the error, `B` the body. It implements
+    /// [`PinnedContextManager`]; use it with
     /// [`async_with!`](macro@crate::async_with).
     ///
     /// ```
@@ -346,58 +422,98 @@ pin_project_lite::pin_project! {
     /// let manager: Generator<u32, std::convert::Infallible, _> = answer();
     /// # drop(manager);
     /// ```
-    pub struct Generator<T, E, F> {
-        name: &'static str,
-        id: usize,
-        phase: Phase,
+    pub struct Generator<T, E, B>
+    where
+        B: Body<T>,
+    {
+        // Declared first, so dropped first: the body's `Co`, `YieldFuture`
+        // and `Exit` point into `shared`.
         #[pin]
-        body: F,
-        _types: PhantomData<fn() -> (T, E)>,
+        state: State<B, B::Future>,
+        #[pin]
+        shared: Shared<T>,
+        name: &'static str,
+        phase: Phase,
+        _error: PhantomData<fn() -> E>,
     }
 }
 
-impl<T, E, F> Generator<T, E, F>
+impl<T, E, B> Generator<T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
-    /// Creates the body with its [`Co`]; nothing of it runs until enter.
+    /// Keeps the body; nothing of it runs until enter.
     #[doc(hidden)]
-    pub fn new(name: &'static str, body: impl FnOnce(Co<T>) -> F) -> Self {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    pub fn new<F>(name: &'static str, body: B) -> Self
+    where
+        B: FnOnce(Co<T>) -> F,
+    {
         Generator {
+            state: State::Fresh { body },
+            shared: Shared {
+                exit: ExitChannel {
+                    outcome: Cell::new(None),
+                    suppress: AtomicBool::new(false),
+                },
+                target: Cell::new(None),
+                _pinned: PhantomPinned,
+            },
             name,
-            id,
             phase: Phase::Fresh,
-            body: body(Co {
-                id,
-                _target: PhantomData,
-            }),
-            _types: PhantomData,
+            _error: PhantomData,
         }
     }
 
-    /// Polls the body once with `target` published.
+    /// Polls the body once (starting it on the first call), with the
+    /// block's outcome published during exit; the finished body is dropped
+    /// at once.
     fn poll_body(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        target: &mut Option<T>,
-        exit: *const ExitShared<'static>,
+        outcome: Option<&Outcome<'_>>,
     ) -> Poll<Result<(), E>> {
-        let this = self.project();
-        let _published = Publish::new(Current {
-            id: *this.id,
-            target: ptr::from_mut(target).cast(),
-            exit,
-        });
-        this.body.poll(cx).map(BodyResult::into_result)
+        let mut this = self.project();
+        if let StateProj::Fresh { .. } = this.state.as_mut().project() {
+            let StateReplace::Fresh { body } = this.state.as_mut().project_replace(State::Finished)
+            else {
+                unreachable!("the state was `Fresh`")
+            };
+            // The generator is pinned: `shared` stays where it is until the
+            // generator is dropped, after the body.
+            let co = Co {
+                shared: NonNull::from(this.shared.as_ref().get_ref()),
+            };
+            this.state.set(State::Running {
+                future: body.start(co),
+            });
+        }
+        let StateProj::Running { future } = this.state.as_mut().project() else {
+            panic!("the manager of `{}` was used after its exit", this.name)
+        };
+        let shared = this.shared.as_ref().get_ref();
+        // The lifetime is erased; `Exit::inspect` lends the outcome for a
+        // shorter one. Unpublished when this poll ends (also by unwinding),
+        // so that nothing keeps a pointer to an outcome that may move or be
+        // dropped between polls.
+        shared
+            .exit
+            .outcome
+            .set(outcome.map(|outcome| NonNull::from(outcome).cast::<Outcome<'static>>()));
+        let unpublish = Unpublish(&shared.exit);
+        let polled = future.poll(cx);
+        drop(unpublish);
+        if polled.is_ready() {
+            this.state.set(State::Finished);
+        }
+        polled.map(BodyResult::into_result)
     }
 }
 
-impl<T, E, F> PinnedContextManager for Generator<T, E, F>
+impl<T, E, B> PinnedContextManager for Generator<T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Target = T;
     type Error = E;
@@ -419,21 +535,19 @@ where
     }
 }
 
-struct EnterFuture<'a, T, E, F> {
-    generator: Pin<&'a mut Generator<T, E, F>>,
+struct EnterFuture<'a, T, E, B: Body<T>> {
+    generator: Pin<&'a mut Generator<T, E, B>>,
 }
 
-impl<T, E, F> Future for EnterFuture<'_, T, E, F>
+impl<T, E, B> Future for EnterFuture<'_, T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Output = Result<T, E>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
-        // Fields are reached through `project` only: a `&Generator` would
-        // also cover the self-referential body.
         let this = generator.as_mut().project();
         assert_eq!(
             *this.phase,
@@ -441,10 +555,9 @@ where
             "the manager of `{}` was entered twice",
             this.name
         );
-        let mut target = None;
-        let polled = generator.as_mut().poll_body(cx, &mut target, ptr::null());
+        let polled = generator.as_mut().poll_body(cx, None);
         let this = generator.project();
-        match (polled, target) {
+        match (polled, this.shared.target.take()) {
             (Poll::Pending, Some(target)) => {
                 *this.phase = Phase::Entered;
                 Poll::Ready(Ok(target))
@@ -462,18 +575,18 @@ where
     }
 }
 
-struct ExitFuture<'a, T, E, F> {
-    generator: Pin<&'a mut Generator<T, E, F>>,
+struct ExitFuture<'a, T, E, B: Body<T>> {
+    generator: Pin<&'a mut Generator<T, E, B>>,
     target: Option<T>,
     outcome: Outcome<'a>,
 }
 
-impl<T, E, F> Unpin for ExitFuture<'_, T, E, F> {}
+impl<T, E, B: Body<T>> Unpin for ExitFuture<'_, T, E, B> {}
 
-impl<T, E, F> Future for ExitFuture<'_, T, E, F>
+impl<T, E, B> Future for ExitFuture<'_, T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Output = Result<ExitAction, E>;
 
@@ -486,24 +599,19 @@ where
             "the manager of `{}` was exited without a successful enter",
             generator.name
         );
-        let shared = ExitShared {
-            outcome: &this.outcome,
-            suppress: Cell::new(false),
-        };
-        // The target goes back in on the first poll; the body takes it.
-        let mut target = this.target.take();
-        let exit = ptr::from_ref(&shared).cast::<ExitShared<'static>>();
-        let polled = this.generator.as_mut().poll_body(cx, &mut target, exit);
-        if target.is_some() && this.target.is_none() {
-            // Not taken yet (the body had not been resumed): keep it.
-            this.target = target;
+        if let Some(target) = this.target.take() {
+            // First poll: the target goes back; the suspended `yield_!`
+            // takes it in the poll below.
+            generator.shared.target.set(Some(target));
         }
+        let polled = this.generator.as_mut().poll_body(cx, Some(&this.outcome));
+        let generator = this.generator.as_mut().project();
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
-                *this.generator.as_mut().project().phase = Phase::Done;
+                *generator.phase = Phase::Done;
                 Poll::Ready(result.map(|()| {
-                    if shared.suppress.get() {
+                    if generator.shared.exit.suppress.load(Ordering::Relaxed) {
                         ExitAction::Suppress
                     } else {
                         ExitAction::Propagate
@@ -518,12 +626,13 @@ where
 // under miri.
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::future::Future;
+    use std::panic::AssertUnwindSafe;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    use crate::{Exit, async_context, async_with};
+    use crate::{Exit, Outcome, PinnedContextManager, async_context, async_with};
 
     fn run<F: Future>(future: F) -> F::Output {
         let mut future = pin!(future);
@@ -614,27 +723,107 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_exit_handle_outside_its_teardown_panics_instead_of_reading_memory() {
-        let leaked = RefCell::new(None::<Exit>);
-        #[async_context]
-        async fn leak(into: &RefCell<Option<Exit>>) {
-            let ((), exit) = yield_!(());
-            *into.borrow_mut() = Some(exit);
+    /// Counts its drops.
+    struct Tracked<'a>(&'a Cell<u32>);
+
+    impl Drop for Tracked<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
         }
-        run(async { async_with!(leak(&leaked) => {}) });
-        let exit = leaked.into_inner().unwrap();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exit.suppress()));
-        assert!(result.is_err());
+    }
+
+    #[async_context]
+    async fn tracked<'a>(drops: &'a Cell<u32>, seen: &RefCell<Vec<String>>) -> Tracked<'a> {
+        let (target, exit) = yield_!(Tracked(drops));
+        seen.borrow_mut().push(exit.inspect(|outcome| outcome.to_string()));
+        drop(target);
     }
 
     #[test]
-    fn dropping_a_suspended_generator_is_fine() {
-        let log = RefCell::new(Vec::new());
-        let manager = pin!(resource(&log, "dropped"));
-        let mut manager = manager;
-        let entered = run(crate::PinnedContextManager::enter(manager.as_mut()));
-        assert_eq!(entered, Ok("dropped-target".to_string()));
-        // Never exited: dropped while suspended at `yield_!`.
+    fn a_yielded_value_dropped_after_a_panicking_block_is_dropped_once() {
+        let drops = Cell::new(0);
+        let seen = RefCell::new(Vec::new());
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(async {
+                async_with!(_t = tracked(&drops, &seen) => {
+                    suspend().await;
+                    panic!("block");
+                })
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(drops.get(), 1);
+        assert_eq!(seen.into_inner(), ["panicked(block)"]);
+    }
+
+    #[test]
+    fn a_generator_dropped_while_suspended_drops_its_target_and_locals_once() {
+        let drops = Cell::new(0);
+        let seen = RefCell::new(Vec::new());
+        {
+            let mut manager = pin!(tracked(&drops, &seen));
+            let target = run(PinnedContextManager::enter(manager.as_mut()));
+            let Ok(target) = target;
+            drop(target);
+            assert_eq!(drops.get(), 1);
+            // Never exited: the suspended body is dropped with the manager.
+        }
+        assert_eq!(drops.get(), 1);
+        assert!(seen.into_inner().is_empty());
+    }
+
+    /// Uses its `Exit` from its `Drop`.
+    struct InspectOnDrop<'e, 'co>(&'e Exit<'co>, &'e Cell<bool>);
+
+    impl Drop for InspectOnDrop<'_, '_> {
+        fn drop(&mut self) {
+            let outside = std::panic::catch_unwind(AssertUnwindSafe(|| self.0.inspect(|_| ())));
+            self.1.set(outside.is_err());
+        }
+    }
+
+    #[test]
+    fn an_exit_used_after_its_teardown_was_cancelled_panics_instead_of_reading_memory() {
+        #[async_context]
+        async fn cancelled_in_teardown(panicked: &Cell<bool>) {
+            let ((), exit) = yield_!(());
+            let _guard = InspectOnDrop(&exit, panicked);
+            // Inside the teardown: the outcome is there.
+            assert!(exit.inspect(|outcome| outcome.is_completed()));
+            std::future::pending::<()>().await;
+        }
+        let panicked = Cell::new(false);
+        {
+            let mut manager = pin!(cancelled_in_teardown(&panicked));
+            let Ok(()) = run(PinnedContextManager::enter(manager.as_mut()));
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut exit = Box::pin(manager.as_mut().exit((), Outcome::Completed));
+            assert!(exit.as_mut().poll(&mut cx).is_pending());
+            drop(exit); // cancelled mid-teardown; the body stays suspended
+        } // the manager, and the guard in its body, are dropped here
+        assert!(panicked.get());
+    }
+
+    #[test]
+    fn exit_is_usable_from_a_scoped_thread_during_the_teardown() {
+        #[async_context]
+        async fn threaded(seen: &RefCell<Vec<String>>) {
+            let ((), exit) = yield_!(());
+            let text = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| {
+                    exit.suppress();
+                    exit.inspect(|outcome| outcome.to_string())
+                });
+                worker.join().unwrap()
+            });
+            seen.borrow_mut().push(text);
+        }
+        let seen = RefCell::new(Vec::new());
+        let result: Option<()> = run(async {
+            async_with!(threaded(&seen) => { None::<u8>?; });
+            Some(())
+        });
+        assert_eq!(result, Some(()), "suppressed");
+        assert_eq!(seen.into_inner(), ["failed(None)"]);
     }
 }
