@@ -49,23 +49,24 @@ impl Options {
         let mut options = Options::default();
         let list = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
         for meta in list {
+            let span = meta.path().span();
             match &meta {
                 Meta::Path(path) if path.is_ident("infallible") => options.infallible = true,
                 Meta::Path(path) if path.is_ident("fallible") => options.fallible = true,
                 _ => {
                     return Err(syn::Error::new(
-                        meta.path().span(),
+                        span,
                         "unknown option: `#[async_context]` takes `infallible` (the return type \
                          is the target) or `fallible` (the return type is a `Result` alias)",
                     ));
                 }
             }
-        }
-        if options.infallible && options.fallible {
-            return Err(syn::Error::new(
-                Span::call_site(),
-                "`infallible` and `fallible` exclude each other",
-            ));
+            if options.infallible && options.fallible {
+                return Err(syn::Error::new(
+                    span,
+                    "`infallible` and `fallible` exclude each other",
+                ));
+            }
         }
         Ok(options)
     }
@@ -81,10 +82,11 @@ enum Returns {
 }
 
 impl Returns {
-    /// A return type named `Result` or `...Result` (`io::Result<T>`,
-    /// `anyhow::Result<T>`, `MyResult<T>`) is a `Result`, unless the
-    /// options say otherwise; the type system then checks that it is one
-    /// and gives its target and error.
+    /// A return type named `Result` (`Result<T, E>`, `io::Result<T>`,
+    /// `anyhow::Result<T>`, `fmt::Result`) or `...Result<..>` with generic
+    /// arguments (`MyResult<T>`) is read as a `Result`, unless the options
+    /// say otherwise; the type system then checks that it is one and gives
+    /// its target and error, whatever the alias's parameters are.
     fn of(output: &ReturnType, options: &Options) -> Returns {
         let ty = match output {
             ReturnType::Default => return Returns::Target(quote!(())),
@@ -95,7 +97,11 @@ impl Returns {
                 .path
                 .segments
                 .last()
-                .is_some_and(|last| last.ident.to_string().ends_with("Result")),
+                .is_some_and(|last| {
+                    last.ident == "Result"
+                        || (last.ident.to_string().ends_with("Result")
+                            && !last.arguments.is_none())
+                }),
             _ => false,
         };
         if options.fallible || (named_result && !options.infallible) {
