@@ -1,7 +1,7 @@
 //! Item 5: the closure API `with(manager, async |target| ..)` vs
 //! `async_with!`, on item 1's workload and on item 6's failing block.
 
-mod support;
+use async_with_benches as support;
 
 use std::hint::black_box;
 

@@ -2,7 +2,7 @@
 //! (`Outcome::Failed`, downcast to the error type), the error propagates.
 //! Target: `async_with` / `by_hand_b` ≤ 1.10; (a) and (c) beside them.
 
-mod support;
+use async_with_benches as support;
 
 use std::hint::black_box;
 

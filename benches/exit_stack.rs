@@ -1,9 +1,9 @@
 //! Item 4: `AsyncExitStack` with 1, 10, 100 and 1000 entries (`Trivial`
 //! managers: enter and exit suspend once each), in `async_with!`.
-//! `bench/ratios.sh` prints the cost per entry; `benches/nesting.rs` has
+//! `scripts/bench/ratios.sh` prints the cost per entry; `benches/nesting.rs` has
 //! the cost per level of statically nested managers for comparison.
 
-mod support;
+use async_with_benches as support;
 
 use support::run;
 

@@ -2,7 +2,7 @@
 //! the same, both in `async_with!`. Target: `generator` / `trait_impl` ≤ 1.25.
 //! `by_hand_b` (the impl driven by hand, baseline (b)) is printed beside them.
 
-mod support;
+use async_with_benches as support;
 
 use support::run;
 

@@ -3,7 +3,7 @@
 //! which nests exactly like `async_with!` blocks written inside each other).
 //! Target: linear in depth (constant cost per level).
 
-mod support;
+use async_with_benches as support;
 
 use support::run;
 

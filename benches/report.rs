@@ -1,54 +1,33 @@
 //! Not timed: heap allocations per use (a counting global allocator) and
 //! future sizes (`size_of_val` of the `async fn`'s future), for the
-//! workloads of the timed benches. Printed as tables; `bench/report.sh`
+//! workloads of the timed benches. Printed as tables; `scripts/bench/report.sh`
 //! runs it. Targets: 0 allocations per use (items 1, 2, 3, 6); at most 16
 //! bytes of future per manager over the hand-written baseline (b).
 
-mod support;
+use async_with_benches as support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "../tests/common/counting_allocator.rs"]
+mod counting_allocator;
+
 use std::future::Future;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use counting_allocator::{CountingAllocator, allocations};
 use support::run;
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const USES: usize = 1000;
 
 /// Allocations per use of `make()`'s future, after one warm-up use.
 fn allocations_per_use<F: Future>(make: impl Fn() -> F) -> f64 {
     black_box(run(make()));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..USES {
         black_box(run(make()));
     }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / USES as f64
+    (allocations() - before) as f64 / USES as f64
 }
 
 fn allocation_row<F: Future>(item: &str, form: &str, make: impl Fn() -> F) {

@@ -3,7 +3,7 @@
 //! `inline_a` (no manager) and `unguarded_c` (no panic catching) are printed
 //! beside them. Three suspensions per use; see `support` for the workloads.
 
-mod support;
+use async_with_benches as support;
 
 use support::run;
 

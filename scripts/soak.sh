@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 cases="${1:-100000}"
 mkdir -p target
 status=0
-MODEL_CASES="$cases" cargo test --release --test model the_macros_agree_with_the_model -- --nocapture \
+MODEL_CASES="$cases" cargo test --release -p async-with-checks --test model the_macros_agree_with_the_model -- --nocapture \
   >target/soak.log 2>&1 || status=$?
 grep "^model:" target/soak.log || { tail -n 30 target/soak.log; exit 1; }
 if [ "$status" -ne 0 ]; then

@@ -395,6 +395,75 @@ async fn tempdirs_are_distinct_and_a_removed_one_is_fine() -> io::Result<()> {
     Ok(())
 }
 
+/// Many directories with one prefix, created at once from several worker
+/// threads: every name is distinct, and every directory is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_tempdirs_with_one_prefix_never_collide() -> io::Result<()> {
+    async_with!(parent = TempDir::new("async-with-test") => {
+        let parent_path = parent.to_path_buf();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let parent_path = parent_path.clone();
+            tasks.spawn(async move {
+                let path = async_with!(dir = TempDir::in_dir(parent_path, "same") => {
+                    // Held open while the others are created.
+                    tokio::task::yield_now().await;
+                    dir.to_path_buf()
+                });
+                io::Result::Ok(path)
+            });
+        }
+        let mut paths = std::collections::HashSet::new();
+        while let Some(path) = tasks.join_next().await {
+            let path = path.expect("no task panics")?;
+            assert!(!path.exists(), "{} was left behind", path.display());
+            assert!(paths.insert(path), "two directories had the same name");
+        }
+        assert_eq!(paths.len(), 32);
+    });
+    Ok(())
+}
+
+/// On unix only the owner may enter, list or write the directory.
+#[cfg(unix)]
+#[tokio::test]
+async fn tempdir_is_private_to_its_owner() -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    async_with!(dir = TempDir::new("async-with-test") => {
+        let mode = tokio::fs::metadata(&**dir).await?.permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "mode {:o}", mode & 0o777);
+    });
+    Ok(())
+}
+
+/// A directory that already exists under a name the prefix could produce is
+/// never taken over: enter creates a new, empty directory every time.
+#[tokio::test]
+async fn tempdir_never_reuses_an_existing_path() -> io::Result<()> {
+    async_with!(parent = TempDir::new("async-with-test") => {
+        let parent_path = parent.to_path_buf();
+        let mut planted = Vec::new();
+        for i in 0..20 {
+            let path = parent_path.join(format!("fixture{i}"));
+            tokio::fs::create_dir(&path).await?;
+            tokio::fs::write(path.join("planted"), "not yours").await?;
+            planted.push(path);
+        }
+        for _ in 0..20 {
+            async_with!(dir = TempDir::in_dir(&parent_path, "fixture") => {
+                assert!(!planted.iter().any(|path| path == &**dir));
+                let mut entries = tokio::fs::read_dir(&**dir).await?;
+                assert!(entries.next_entry().await?.is_none(), "a fresh directory is empty");
+            });
+        }
+        // The planted directories are untouched by the exits.
+        for path in &planted {
+            assert_eq!(tokio::fs::read_to_string(path.join("planted")).await?, "not yours");
+        }
+    });
+    Ok(())
+}
+
 // ---------------------------------------------------------------- task groups
 
 #[derive(Debug, PartialEq)]

@@ -18,6 +18,7 @@
 //! | `contextlib.AsyncExitStack` | [`AsyncExitStack`] |
 //! | `nullcontext`, `aclosing`, `suppress` | [`nullcontext`], [`closing`], [`suppress`] |
 //! | a manager from two functions | [`from_fn`] |
+//! | class with `__enter__`/`__exit__` (sync) | `impl` [`ContextManager`], used as [`sync(manager)`](sync()) |
 //! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`] (see "Cancellation") |
 //! | (no macro) | [`with(manager, async \|target\| ..)`](with()) |
 //!
@@ -154,10 +155,14 @@
 //!
 //! None is on by default. `tokio`: the `tokio` module, managers for real
 //! resources on tokio (TCP connection, child process, temporary directory,
-//! task group, timeout scope). `tracing`: each manager's enter and exit as
+//! task group, timeout scope). `sqlx` (implies `tokio`): the `sqlx` module,
+//! a transaction on any sqlx database that commits or rolls back. `tracing`: each manager's enter and exit as
 //! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
 //! outcome, the result and the duration.
 #![deny(missing_docs)]
+// docs.rs builds with `--cfg docsrs` on nightly: each feature-gated item
+// shows the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The macros name `::async_with::...`; this lets the crate's own tests use them.
 extern crate self as async_with;
@@ -167,13 +172,19 @@ mod generator;
 mod manager;
 mod managers;
 mod outcome;
+mod sync;
 mod with;
 
 #[doc(hidden)]
 pub mod __private;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
+
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub mod sqlx;
 
 #[cfg(feature = "tracing")]
 mod trace;
@@ -186,6 +197,7 @@ pub use managers::{
     suppress_if,
 };
 pub use outcome::{Failure, Outcome, Panic};
+pub use sync::{ContextManager, SyncManager, sync};
 pub use with::with;
 
 /// `async with` for Rust: `async_with!(PAT = MANAGER, ... => { BLOCK })` or

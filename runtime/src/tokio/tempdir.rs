@@ -4,8 +4,6 @@ use std::ffi::OsStr;
 use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{AsyncContextManager, ExitAction, Outcome};
 
@@ -14,16 +12,19 @@ use crate::{AsyncContextManager, ExitAction, Outcome};
 /// and removed with everything in it on exit, on every way out of the
 /// block. The target is its [`TempPath`].
 ///
-/// The name is `PREFIX-PID-N-NANOS`, unique within the process and across
-/// processes; creation fails rather than reuse an existing directory.
-/// Removal uses [`tokio::fs::remove_dir_all`](::tokio::fs::remove_dir_all);
-/// a directory the block already removed is fine, any other removal error
-/// is exit's error.
+/// Creation goes through the [`tempfile`] crate: the name is the prefix
+/// followed by random characters, the directory is created exclusively
+/// (an existing path is never reused, so nobody can plant a directory or
+/// a symlink under the name in advance) and, on unix, with mode `0700`.
+/// Creation and removal run on tokio's blocking pool
+/// ([`spawn_blocking`](::tokio::task::spawn_blocking)), off the runtime's
+/// worker threads. A directory the block already removed is fine on exit;
+/// any other removal error is exit's error.
 ///
 /// If the future running the block is dropped (cancelled), exit cannot
 /// run; the [`cancel`](AsyncContextManager::cancel) hook removes the
-/// directory synchronously with `std::fs::remove_dir_all` instead, so it is
-/// not left behind on that path either.
+/// directory synchronously instead (there is no runtime to await on in
+/// `Drop`), so it is not left behind on that path either.
 ///
 /// ```
 /// use async_with::async_with;
@@ -51,7 +52,9 @@ pub struct TempDir {
 /// The path of a [`TempDir`]'s directory, lent to the block.
 ///
 /// It dereferences to [`Path`] (`dir.join("file")`) but cannot be changed:
-/// exit removes the directory it names.
+/// exit removes the directory it names. It owns the directory: dropped
+/// without exit (as the default cancel hook would), it removes the
+/// directory synchronously, like [`tempfile::TempDir`].
 ///
 /// ```
 /// fn file_in(dir: &async_with::tokio::TempPath) -> std::path::PathBuf {
@@ -59,26 +62,26 @@ pub struct TempDir {
 /// }
 /// # let _ = file_in;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TempPath(PathBuf);
+#[derive(Debug)]
+pub struct TempPath(tempfile::TempDir);
 
 impl Deref for TempPath {
     type Target = Path;
 
     fn deref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for TempPath {
     fn as_ref(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 }
 
 impl AsRef<OsStr> for TempPath {
     fn as_ref(&self) -> &OsStr {
-        self.0.as_os_str()
+        self.0.path().as_os_str()
     }
 }
 
@@ -110,9 +113,6 @@ impl TempDir {
     }
 }
 
-/// Distinguishes directories created by one process.
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl AsyncContextManager for TempDir {
     type Target = TempPath;
     type Error = io::Error;
@@ -122,29 +122,21 @@ impl AsyncContextManager for TempDir {
             Some(parent) => parent.clone(),
             None => std::env::temp_dir(),
         };
-        let mut attempts = 0;
-        loop {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |since| since.subsec_nanos());
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = parent.join(format!(
-                "{}-{}-{n}-{nanos}",
-                self.prefix,
-                std::process::id()
-            ));
-            match ::tokio::fs::create_dir(&path).await {
-                Ok(()) => return Ok(TempPath(path)),
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => {
-                    attempts += 1;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let prefix = self.prefix.clone();
+        let created = blocking(move || {
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(&prefix);
+            // tempfile's default for directories is `0777 & !umask`.
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+            builder.tempdir_in(parent)
+        })
+        .await?;
+        Ok(TempPath(created))
     }
 
     async fn exit(&mut self, dir: TempPath, _outcome: Outcome<'_>) -> io::Result<ExitAction> {
-        match ::tokio::fs::remove_dir_all(&dir.0).await {
+        match blocking(move || dir.0.close()).await {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
             _ => Ok(ExitAction::Propagate),
         }
@@ -154,6 +146,15 @@ impl AsyncContextManager for TempDir {
         // No runtime to await on here; a blocking removal is short and
         // bounded by the directory's size. Nobody is left to report an
         // error to.
-        let _ = std::fs::remove_dir_all(&dir.0);
+        let _ = dir.0.close();
     }
+}
+
+/// Runs a filesystem call on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    ::tokio::task::spawn_blocking(call)
+        .await
+        .unwrap_or_else(|join_error| Err(io::Error::other(join_error)))
 }

@@ -5,7 +5,7 @@
 # exit on every path), builds both (dev profile) and prints the times and the
 # ratio (target <= 1.5x); also the build time of the proc-macro crate.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 repo=$(pwd)
 uses=${USES:-500}
 

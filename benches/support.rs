@@ -14,9 +14,6 @@
 //!   on every way out;
 //! - (c) the manager driven by hand through the trait, no panic catching.
 
-// Each bench target uses a different part of this module.
-#![allow(dead_code)]
-
 use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads `path median_ns` lines (bench/divan.py) on stdin; prints the
+"""Reads `path median_ns` lines (scripts/bench/divan.py) on stdin; prints the
 benchmark issue's targets as a Markdown table. Missing benches are skipped."""
 
 import sys

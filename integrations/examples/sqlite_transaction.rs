@@ -1,35 +1,18 @@
-//! A real SQLite database (sqlx, bundled SQLite) and a transaction written as
-//! an `#[async_context]` generator: it commits when the block completes and
-//! rolls back when the block fails (`?`) or panics.
+//! A real SQLite database (sqlx, bundled SQLite) and transfers between
+//! accounts, each in a transaction managed by `async_with::sqlx`
+//! (feature `sqlx`): it commits when the block completes and rolls back
+//! when the block fails (`?`) or panics.
 //!
-//! Run with `cargo run --example sqlite_transaction [DB_PATH]`: the database
-//! is created at DB_PATH (which is kept), or by default in a temporary
-//! directory removed at the end.
+//! Run with `cargo run -p async-with-integrations --example sqlite_transaction [DB_PATH]`:
+//! the database is created at DB_PATH (which is kept), or by default in a
+//! temporary directory removed at the end.
 
 use std::path::Path;
 
+use async_with::async_with;
+use async_with::sqlx::transaction;
 use async_with::tokio::TempDir;
-use async_with::{async_context, async_with};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use sqlx::{Sqlite, Transaction};
-
-/// `BEGIN`; the block runs; `COMMIT` if it completed, `ROLLBACK` otherwise.
-#[async_context]
-async fn transaction(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    let tx = pool.begin().await?;
-    let (tx, exit) = yield_!(tx);
-    if exit.is_completed() {
-        tx.commit().await?;
-        println!("  COMMIT");
-    } else {
-        tx.rollback().await?;
-        println!(
-            "  ROLLBACK after the block {}",
-            exit.inspect(|o| o.to_string())
-        );
-    }
-    Ok(())
-}
 
 #[derive(Debug)]
 enum TransferError {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Python side of bench/compare.sh: the same cycles in CPython asyncio.
+"""The Python side of scripts/bench/compare.sh: the same cycles in CPython asyncio.
 
 Each cycle: enter suspends once and produces a target, the block suspends
 once and reads it, exit suspends once. A suspension is `await

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reads divan's output on stdin; prints `path median_ns` per benchmark.
 
-Paths join the tree: `nesting/trait_impl/4`. Used by bench/ratios.sh and
-bench/compare.sh (divan has no machine-readable output).
+Paths join the tree: `nesting/trait_impl/4`. Used by scripts/bench/ratios.sh and
+scripts/bench/compare.sh (divan has no machine-readable output).
 """
 
 import re

@@ -4,20 +4,20 @@
 # block and exit each suspend once), ns per cycle on each side and the ratio.
 # Targets: >= 50x faster than the class form, >= 200x faster than the generator.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 python=$(command -v python3.11 || command -v python3)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 echo "== Rust (cargo bench, divan medians)"
-cargo bench --bench with_vs_hand --bench generator_vs_impl --bench exit_stack | tee "$out"
+cargo bench -p async-with-benches --bench with_vs_hand --bench generator_vs_impl --bench exit_stack | tee "$out"
 echo "== Python ($("$python" --version 2>&1), asyncio, best of 5)"
-python_suspending=$("$python" bench/python/baseline.py)
-python_bare=$("$python" bench/python/baseline.py --no-suspend)
+python_suspending=$("$python" scripts/bench/python_baseline.py)
+python_bare=$("$python" scripts/bench/python_baseline.py --no-suspend)
 echo "$python_suspending"
 
-rust=$(python3 bench/divan.py <"$out")
+rust=$(python3 scripts/bench/divan.py <"$out")
 RUST="$rust" PY="$python_suspending" PY_BARE="$python_bare" python3 - <<'PY'
 import os
 

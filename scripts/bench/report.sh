@@ -2,6 +2,6 @@
 # Heap allocations per use (counting global allocator) and future sizes:
 # runs the `report` bench binary (untimed) and prints its tables.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
-cargo bench --bench report
+cargo bench -p async-with-benches --bench report

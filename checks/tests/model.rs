@@ -14,6 +14,7 @@
 //! `MODEL_CASES` sets the number of scenarios (2,000 by default;
 //! `scripts/soak.sh` runs 100,000).
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::future::{Future, pending};

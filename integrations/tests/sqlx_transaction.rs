@@ -1,0 +1,221 @@
+//! `async_with::sqlx::transaction` on real SQLite files (bundled SQLite):
+//! every way out of the block, each checked from a second connection that
+//! is not part of the pool.
+
+use std::future::pending;
+use std::path::Path;
+use std::time::Duration;
+
+use async_with::async_with;
+use async_with::sqlx::transaction;
+use async_with::tokio::TempDir;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Connection};
+
+#[derive(Debug)]
+enum AppError {
+    Db(sqlx::Error),
+    Invalid(&'static str),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        AppError::Db(error)
+    }
+}
+
+fn options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+}
+
+async fn pool(path: &Path) -> SqlitePool {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(2)
+        .connect_with(options(path))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TABLE parents (id INTEGER PRIMARY KEY);
+         CREATE TABLE items (
+             name TEXT PRIMARY KEY,
+             parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED
+         );",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool
+}
+
+/// The names in `items`, read by a fresh connection outside the pool.
+async fn committed_items(path: &Path) -> Vec<String> {
+    let mut second = options(path).connect().await.unwrap();
+    let names = sqlx::query_scalar("SELECT name FROM items ORDER BY name")
+        .fetch_all(&mut second)
+        .await
+        .unwrap();
+    second.close().await.unwrap();
+    names
+}
+
+async fn insert(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, name: &str) {
+    sqlx::query("INSERT INTO items (name) VALUES (?)")
+        .bind(name)
+        .execute(&mut **tx)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_completed_block_commits() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let result: Result<(), AppError> = async {
+            async_with!(tx = transaction(&pool) => {
+                insert(tx, "kept").await;
+            });
+            Ok(())
+        }
+        .await;
+        assert!(result.is_ok());
+        assert_eq!(committed_items(&path).await, ["kept"]);
+        pool.close().await;
+    });
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_question_mark_rolls_back_and_the_error_propagates() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let result: Result<(), AppError> = async {
+            async_with!(tx = transaction(&pool) => {
+                insert(tx, "undone").await;
+                Err(AppError::Invalid("rejected"))?;
+            });
+            Ok(())
+        }
+        .await;
+        assert!(matches!(result, Err(AppError::Invalid("rejected"))));
+        assert!(committed_items(&path).await.is_empty());
+        pool.close().await;
+    });
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_panicking_block_rolls_back_and_the_panic_resumes() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let task_pool = pool.clone();
+        let joined = tokio::spawn(async move {
+            async_with!(tx = transaction(&task_pool) => {
+                insert(tx, "undone").await;
+                panic!("midway");
+            });
+            Ok::<(), sqlx::Error>(())
+        })
+        .await;
+        let payload = joined.unwrap_err().into_panic();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"midway"));
+        assert!(committed_items(&path).await.is_empty());
+        pool.close().await;
+    });
+    Ok(())
+}
+
+/// The commit itself fails (a deferred foreign key is checked at COMMIT):
+/// the error is the function's, and nothing is left committed.
+#[tokio::test]
+async fn a_failing_commit_is_the_functions_error() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let result: Result<(), AppError> = async {
+            async_with!(tx = transaction(&pool) => {
+                sqlx::query("INSERT INTO items (name, parent) VALUES ('orphan', 42)")
+                    .execute(&mut **tx)
+                    .await?; // deferred: accepted here
+            });
+            Ok(())
+        }
+        .await;
+        let Err(AppError::Db(error)) = result else {
+            panic!("expected the commit's error, got {result:?}");
+        };
+        assert!(
+            error.to_string().contains("FOREIGN KEY constraint failed"),
+            "{error}"
+        );
+        assert!(committed_items(&path).await.is_empty());
+        pool.close().await;
+    });
+    Ok(())
+}
+
+/// A `timeout` drops the future while the block holds the transaction: the
+/// rollback spawned by the manager finishes within its deadline, so a
+/// second connection can write (SQLite's write lock was released) and does
+/// not see the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_block_is_rolled_back_within_the_deadline() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let manager = transaction(&pool).rollback_deadline(Duration::from_secs(2));
+        let (inserted_tx, inserted_rx) = tokio::sync::oneshot::channel();
+        let cancelled = tokio::time::timeout(Duration::from_millis(200), async {
+            async_with!(tx = manager => {
+                insert(tx, "cancelled").await;
+                inserted_tx.send(()).unwrap();
+                pending::<()>().await;
+            });
+            Ok::<(), sqlx::Error>(())
+        })
+        .await;
+        assert!(cancelled.is_err(), "the timeout fired");
+        inserted_rx.await.expect("the block inserted before it was cancelled");
+
+        // Waits for the write lock for as long as SQLite's busy_timeout
+        // (5 s) allows; the rollback's deadline is 2 s.
+        let mut second = options(&path).connect().await.unwrap();
+        sqlx::query("INSERT INTO items (name) VALUES ('after')")
+            .execute(&mut second)
+            .await
+            .expect("the cancelled transaction released the write lock");
+        second.close().await.unwrap();
+        assert_eq!(committed_items(&path).await, ["after"]);
+        pool.close().await;
+    });
+    Ok(())
+}
+
+/// The manager owns a pool handle, so a block using it can run in a task
+/// spawned on the multi-thread runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_block_runs_in_a_spawned_task() -> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        let task_pool = pool.clone();
+        tokio::spawn(async move {
+            async_with!(tx = transaction(&task_pool) => {
+                insert(tx, "spawned").await;
+            });
+            Ok::<(), sqlx::Error>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(committed_items(&path).await, ["spawned"]);
+        pool.close().await;
+    });
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! A [sqlx](https://docs.rs/sqlx) transaction as a manager (feature `sqlx`).
+//!
+//! sqlx's own [`Transaction`] rolls back on `Drop` only by queueing the
+//! `ROLLBACK` on its connection (it cannot await in `Drop`), so whether and
+//! when it runs depends on the driver and on the connection being used
+//! again (sqlx#2980). [`PoolTransaction`] makes the ending explicit and
+//! awaited: `COMMIT` when the block completed, `ROLLBACK` when it failed
+//! or panicked, and on cancellation a `ROLLBACK` spawned on the runtime,
+//! bounded in time. It is never committed unless the block completed.
+
+use std::time::Duration;
+
+use sqlx::{Database, Pool, Transaction};
+
+use crate::{AsyncContextManager, ExitAction, Outcome};
+
+/// Begins a transaction on a connection from `pool`; see [`PoolTransaction`].
+///
+/// ```no_run
+/// use async_with::async_with;
+/// use sqlx::SqlitePool;
+///
+/// async fn transfer(pool: &SqlitePool, amount: i64) -> Result<(), sqlx::Error> {
+///     async_with!(tx = async_with::sqlx::transaction(pool) => {
+///         sqlx::query("UPDATE accounts SET balance = balance - ? WHERE name = 'alice'")
+///             .bind(amount)
+///             .execute(&mut **tx)
+///             .await?; // fails: ROLLBACK, then the error propagates
+///         sqlx::query("UPDATE accounts SET balance = balance + ? WHERE name = 'bob'")
+///             .bind(amount)
+///             .execute(&mut **tx)
+///             .await?;
+///     }); // completed: COMMIT (a failing COMMIT is this function's error)
+///     Ok(())
+/// }
+/// ```
+pub fn transaction<DB: Database>(pool: &Pool<DB>) -> PoolTransaction<DB> {
+    PoolTransaction {
+        pool: pool.clone(),
+        rollback_deadline: PoolTransaction::<DB>::DEFAULT_ROLLBACK_DEADLINE,
+    }
+}
+
+/// A transaction on a connection from a [`Pool`], on any sqlx database.
+///
+/// | the block | exit |
+/// |---|---|
+/// | completed (end, `return`, `break`) | `COMMIT`; a failed commit (a deferred constraint, a lost connection) is exit's error |
+/// | failed (`?`) or panicked | `ROLLBACK` |
+/// | cancelled (the future was dropped) | `ROLLBACK` spawned on the current tokio runtime, given [`rollback_deadline`](Self::rollback_deadline) (default 5 s); without a runtime, sqlx's own drop (a queued rollback) |
+///
+/// The target is the [`Transaction`]: run queries on `&mut **tx`. The
+/// manager owns a handle to the pool (a cheap clone), so the transaction is
+/// `'static` and the manager is `Send` and can be moved into a spawned task.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use async_with::async_with;
+/// use async_with::sqlx::transaction;
+///
+/// async fn insert(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+///     let manager = transaction(pool).rollback_deadline(Duration::from_secs(1));
+///     async_with!(tx = manager => {
+///         sqlx::query("INSERT INTO log VALUES ('entry')").execute(&mut **tx).await?;
+///     });
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct PoolTransaction<DB: Database> {
+    pool: Pool<DB>,
+    rollback_deadline: Duration,
+}
+
+impl<DB: Database> PoolTransaction<DB> {
+    /// How long the rollback spawned after a cancellation may take, unless
+    /// [`rollback_deadline`](Self::rollback_deadline) says otherwise.
+    pub const DEFAULT_ROLLBACK_DEADLINE: Duration = Duration::from_secs(5);
+
+    /// Sets how long the rollback spawned after a cancellation may take;
+    /// past it the rollback is dropped (and with it the connection's
+    /// transaction, which sqlx then rolls back when it can).
+    ///
+    /// ```
+    /// # fn f(pool: &sqlx::SqlitePool) {
+    /// let manager = async_with::sqlx::transaction(pool)
+    ///     .rollback_deadline(std::time::Duration::from_millis(500));
+    /// # drop(manager);
+    /// # }
+    /// ```
+    pub fn rollback_deadline(mut self, deadline: Duration) -> Self {
+        self.rollback_deadline = deadline;
+        self
+    }
+}
+
+impl<DB: Database> AsyncContextManager for PoolTransaction<DB> {
+    type Target = Transaction<'static, DB>;
+    type Error = sqlx::Error;
+
+    async fn enter(&mut self) -> Result<Self::Target, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    async fn exit(
+        &mut self,
+        tx: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, sqlx::Error> {
+        if outcome.is_completed() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(ExitAction::Propagate)
+    }
+
+    fn cancel(&mut self, tx: Self::Target) {
+        // Never commit: roll back on the runtime, bounded, since Drop
+        // cannot await. Without a runtime, sqlx's own Drop queues the
+        // rollback on the connection.
+        let Ok(runtime) = ::tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let deadline = self.rollback_deadline;
+        runtime.spawn(async move {
+            let _ = ::tokio::time::timeout(deadline, tx.rollback()).await;
+        });
+    }
+}
