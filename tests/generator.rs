@@ -241,7 +241,7 @@ fn rule_16_returning_before_yield_panics_naming_the_function() {
         .unwrap_or_default();
     assert_eq!(
         message,
-        "#[async_context] function `maybe_yield` didn't yield"
+        "#[async_context] function `generator::maybe_yield` didn't yield"
     );
 
     // The same function yields when it does not return early.

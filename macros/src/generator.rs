@@ -219,7 +219,7 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     let body = if body_ok {
         quote_spanned! {Span::mixed_site()=>
             {
-                ::async_with::__private::Generator::<#target, #error, _>::new(#name, move |#co| async move {
+                ::async_with::__private::Generator::<#target, #error, _>::new(move |#co| async move {
                     #(#rebind)*
                     #block
                 })
@@ -228,7 +228,7 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     } else {
         quote_spanned! {Span::mixed_site()=>
             {
-                ::async_with::__private::Generator::<#target, #error, _>::new(#name, move |#co| async move {
+                ::async_with::__private::Generator::<#target, #error, _>::new(move |#co| async move {
                     let _ = (#co, #(#args,)*);
                     let output: #body_output = ::core::unimplemented!();
                     #[allow(unreachable_code)]

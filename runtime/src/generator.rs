@@ -432,7 +432,6 @@ pin_project_lite::pin_project! {
         state: State<B, B::Future>,
         #[pin]
         shared: Shared<T>,
-        name: &'static str,
         phase: Phase,
         _error: PhantomData<fn() -> E>,
     }
@@ -445,7 +444,7 @@ where
 {
     /// Keeps the body; nothing of it runs until enter.
     #[doc(hidden)]
-    pub fn new<F>(name: &'static str, body: B) -> Self
+    pub fn new<F>(body: B) -> Self
     where
         B: FnOnce(Co<T>) -> F,
     {
@@ -459,7 +458,6 @@ where
                 target: Cell::new(None),
                 _pinned: PhantomPinned,
             },
-            name,
             phase: Phase::Fresh,
             _error: PhantomData,
         }
@@ -489,7 +487,7 @@ where
             });
         }
         let StateProj::Running { future } = this.state.as_mut().project() else {
-            panic!("the manager of `{}` was used after its exit", this.name)
+            panic!("the manager of `{}` was used after its exit", Self::name())
         };
         let shared = this.shared.as_ref().get_ref();
         // The lifetime is erased; `Exit::inspect` lends the outcome for a
@@ -517,6 +515,14 @@ where
 {
     type Target = T;
     type Error = E;
+
+    /// The function's path, read from its body's type (the body is a
+    /// closure defined in the function): `crate::module::function`, or
+    /// `crate::Type::method` and `<crate::Type as crate::Trait>::method`.
+    fn name() -> &'static str {
+        let body = core::any::type_name::<B>();
+        body.strip_suffix("::{{closure}}").unwrap_or(body)
+    }
 
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<T, E>> {
         EnterFuture { generator: self }
@@ -553,7 +559,7 @@ where
             *this.phase,
             Phase::Fresh,
             "the manager of `{}` was entered twice",
-            this.name
+            Generator::<T, E, B>::name()
         );
         let polled = generator.as_mut().poll_body(cx, None);
         let this = generator.project();
@@ -569,7 +575,10 @@ where
             }
             (Poll::Ready(Ok(())), _) => {
                 *this.phase = Phase::Done;
-                panic!("#[async_context] function `{}` didn't yield", this.name)
+                panic!(
+                    "#[async_context] function `{}` didn't yield",
+                    Generator::<T, E, B>::name()
+                )
             }
         }
     }
@@ -597,7 +606,7 @@ where
             *generator.phase,
             Phase::Entered,
             "the manager of `{}` was exited without a successful enter",
-            generator.name
+            Generator::<T, E, B>::name()
         );
         if let Some(target) = this.target.take() {
             // First poll: the target goes back; the suspended `yield_!`
