@@ -466,6 +466,7 @@ where
     /// Polls the body once (starting it on the first call), with the
     /// block's outcome published during exit; the finished body is dropped
     /// at once.
+    #[inline(always)]
     fn poll_body(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
