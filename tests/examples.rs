@@ -10,17 +10,15 @@ use std::path::PathBuf;
 /// test runs anywhere; checked against the seed itself when it is present.
 const EXPECTED: &str = include_str!("expected/seed_output.txt");
 
+/// Ignored by default: the seed lives beside the repository, not in it
+/// (`.ci/run` runs it with `--ignored`, where a missing seed fails).
 #[test]
-fn expected_lines_match_the_seed_tutorial_when_it_is_present() {
-    let seed =
+#[ignore = "needs the seed tutorial at ../shared/seed; .ci/run runs it with --ignored"]
+fn expected_lines_match_the_seed_tutorial() {
+    let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/async-context-managers.md");
-    let Ok(seed) = std::fs::read_to_string(&seed) else {
-        eprintln!(
-            "seed not found at {}; comparing with the kept copy only",
-            seed.display()
-        );
-        return;
-    };
+    let seed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("the seed tutorial at {}: {error}", path.display()));
     // Both examples' Output blocks hold the same five lines.
     let blocks: Vec<&str> = seed
         .split("#### **Output:**")

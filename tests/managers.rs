@@ -220,16 +220,26 @@ fn suppress_swallows_its_error_type_only() {
 #[test]
 fn suppress_or_and_suppress_if_choose_what_to_swallow() {
     let (both, none) = run_both(|| async {
+        let mut reached = Vec::new();
         let both: Result<(), Box<dyn std::error::Error>> = async {
             async_with!(suppress::<std::io::Error>().or::<std::num::ParseIntError>() => {
                 "x".parse::<u8>()?;
+                reached.push("after the parse error");
             });
+            reached.push("after the first block");
             async_with!(suppress::<std::io::Error>().or::<std::num::ParseIntError>() => {
                 Err(std::io::Error::other("disk"))?;
             });
+            reached.push("after the second block");
+            // A third type is not in the list: it propagates.
+            async_with!(suppress::<std::io::Error>().or::<std::num::ParseIntError>() => {
+                Err("not listed".to_string())?;
+            });
+            reached.push("never");
             Ok(())
         }
         .await;
+        let both = both.map_err(|error| error.to_string());
         let none: Option<u8> = async {
             async_with!(suppress_if(|failure| failure.is_none()) => {
                 None::<u8>?;
@@ -237,10 +247,16 @@ fn suppress_or_and_suppress_if_choose_what_to_swallow() {
             Some(1)
         }
         .await;
-        (both.is_ok(), none)
+        ((both, reached), none)
     });
-    assert!(both);
-    assert_eq!(none, Some(1));
+    assert_eq!(
+        both,
+        (
+            Err("not listed".to_string()),
+            vec!["after the first block", "after the second block"]
+        )
+    );
+    assert_eq!(none, Some(1), "suppress_if swallowed the None");
 }
 
 #[test]

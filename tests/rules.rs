@@ -4,7 +4,7 @@
 mod common;
 
 use async_with::async_with;
-use common::{Counter, Log, ManagerError, OnExit, Recorder, run_both};
+use common::{Counter, Log, ManagerError, OnExit, Quiet, Recorder, run_both};
 
 #[derive(Debug, PartialEq)]
 enum AppError {
@@ -154,11 +154,13 @@ fn rule_03_continue_and_break_run_exit_every_time() {
         }
         .await;
         result.unwrap();
-        (visited, log.events().len())
+        (visited, log.events())
     });
-    // i = 0 (continue), 1 (visit), 2 (continue), 3 (break): four enters and four exits.
+    // i = 0 (continue), 1 (visit), 2 (continue), 3 (break): each round
+    // enters and exits, and exit sees a completed block every time.
     assert_eq!(visited, [1]);
-    assert_eq!(events, 8);
+    let round = ["enter a", "exit a (a-target): completed"];
+    assert_eq!(events, round.repeat(4));
 }
 
 #[test]
@@ -225,8 +227,8 @@ fn rule_04_question_mark_on_option_fails_and_propagates_none() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         let result: Option<u32> = async {
-            let value = async_with!(counter = Counter::default() => {
-                log.push(format!("target {counter}"));
+            let value = async_with!(_quiet = Quiet::new(&log) => {
+                log.push("in the block");
                 let missing: Option<u32> = None;
                 missing?
             });
@@ -236,7 +238,11 @@ fn rule_04_question_mark_on_option_fails_and_propagates_none() {
         (result, log.events())
     });
     assert_eq!(result, None);
-    assert_eq!(events, ["target 0"]);
+    // A `None` has no error to show: exit sees a failure without one.
+    assert_eq!(
+        events,
+        ["enter quiet", "in the block", "exit quiet: failed(None)"]
+    );
 }
 
 #[test]
@@ -319,7 +325,14 @@ fn rule_05_a_block_with_a_value_cannot_be_suppressed_so_its_failure_propagates()
         (result, log.events())
     });
     assert!(matches!(result, Err(AppError::Parse(_))));
-    assert_eq!(events.len(), 2);
+    // Exit saw the failure (and asked to suppress it, in vain).
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "exit a (a-target): failed(invalid digit found in string)"
+        ]
+    );
 }
 
 #[test]
@@ -446,30 +459,82 @@ fn rule_07_exit_fails_after_a_completed_block_and_its_error_propagates() {
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
 }
 
+/// Exit fails after the block failed, and keeps the block's error itself
+/// (downcast from the outcome) as its `source()`: Python's `__context__`.
+#[derive(Debug)]
+struct CloseFailed {
+    during: Option<std::num::ParseIntError>,
+}
+
+impl std::fmt::Display for CloseFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("close failed")
+    }
+}
+
+impl std::error::Error for CloseFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.during.as_ref().map(|error| error as _)
+    }
+}
+
+struct FailingClose;
+
+impl async_with::AsyncContextManager for FailingClose {
+    type Target = ();
+    type Error = CloseFailed;
+
+    async fn enter(&mut self) -> Result<(), CloseFailed> {
+        Ok(())
+    }
+
+    async fn exit(
+        &mut self,
+        (): (),
+        outcome: async_with::Outcome<'_>,
+    ) -> Result<async_with::ExitAction, CloseFailed> {
+        let during = outcome
+            .failure()
+            .and_then(|failure| failure.downcast_ref::<std::num::ParseIntError>())
+            .cloned();
+        Err(CloseFailed { during })
+    }
+}
+
 #[test]
 fn rule_08_exit_fails_after_a_failed_block_and_the_caller_reaches_both_errors() {
     // Python's rule: exit's error replaces the block's, and keeps it as its
-    // context. Exit has the block's error in hand (`Outcome::Failed`); the
-    // `Recorder` keeps its rendering in `saw`, so the caller reaches both.
+    // context. Exit has the block's error in hand (`Outcome::Failed`),
+    // downcasts it and keeps the value: the caller reaches both errors
+    // through `source()`, not a rendering made by the test.
     let result = run_both(|| async {
-        let log = Log::default();
-        let result: Result<(), AppError> = async {
-            async_with!(_c = Recorder::new("a", &log).on_exit(OnExit::Fail) => {
+        let result: Result<(), Box<dyn std::error::Error>> = async {
+            async_with!(FailingClose => {
                 let _: u8 = "300".parse()?;
             });
             Ok(())
         }
         .await;
-        result
+        result.map_err(|error| {
+            let close = error.downcast_ref::<CloseFailed>().expect("exit's error");
+            (error.to_string(), close.during.clone(), source_of(&*error))
+        })
     });
     let body_error = "300".parse::<u8>().unwrap_err();
-    match result {
-        Err(AppError::Manager(exit_error)) => {
-            assert_eq!(exit_error.step, "exit");
-            assert_eq!(exit_error.saw, Some(format!("failed({body_error})")));
-        }
-        other => panic!("expected the exit error, got {other:?}"),
-    }
+    assert_eq!(
+        result,
+        Err((
+            "close failed".to_string(),
+            Some(body_error.clone()),
+            body_error.to_string()
+        ))
+    );
+}
+
+fn source_of(error: &dyn std::error::Error) -> String {
+    error
+        .source()
+        .map_or_else(|| "no source".to_string(), ToString::to_string)
 }
 
 #[test]

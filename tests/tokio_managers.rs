@@ -172,7 +172,11 @@ async fn tcp_panicking_block_closes_at_once_and_the_panic_resumes() -> io::Resul
 
 #[tokio::test]
 async fn tcp_connection_refused_is_an_enter_failure() -> io::Result<()> {
-    let addr = TcpListener::bind("127.0.0.1:0").await?.local_addr()?; // closed again
+    // Bound but not listening: connections are refused, and the port stays
+    // ours for the whole test (no other process can take it meanwhile).
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind("127.0.0.1:0".parse().unwrap())?;
+    let addr = socket.local_addr()?;
     let mut ran = false;
     let result: io::Result<()> = async {
         async_with!(_conn = TcpConnection::connect(addr) => {
@@ -183,6 +187,7 @@ async fn tcp_connection_refused_is_an_enter_failure() -> io::Result<()> {
     .await;
     assert_eq!(result.unwrap_err().kind(), io::ErrorKind::ConnectionRefused);
     assert!(!ran);
+    drop(socket);
     Ok(())
 }
 
@@ -241,8 +246,8 @@ mod process {
         let stopped = server.stopped().unwrap();
         assert_eq!(stopped.by, StopBy::Killed);
         assert_eq!(stopped.status.signal(), Some(SIGKILL));
+        // Killed only once the stop timeout had passed.
         assert!(start.elapsed() >= Duration::from_millis(200));
-        assert!(start.elapsed() < Duration::from_secs(20));
         Ok(())
     }
 
@@ -260,15 +265,19 @@ mod process {
 
     #[tokio::test]
     async fn closing_stdin_lets_a_reader_finish() -> io::Result<()> {
-        // `cat` ends on EOF or on SIGTERM, whichever comes first: either
-        // way it is stopped on request, not killed.
-        let mut command = Command::new("cat");
-        command.stdin(Stdio::piped()).stdout(Stdio::null());
-        let mut server = ChildProcess::new(command);
+        // The child ignores SIGTERM and exits with 7 only when its stdin
+        // reaches end-of-file: exit code 7 proves exit closed stdin (had it
+        // not, the child would be killed after the stop timeout, SIGKILL).
+        let mut command = sh("trap '' TERM; echo ready; cat >/dev/null; exit 7");
+        command.stdin(Stdio::piped());
+        let mut server = ChildProcess::new(command).stop_timeout(Duration::from_secs(30));
         async_with!(child = &mut server => {
+            ready(child).await?;
             assert!(child.stdin.is_some());
         });
-        assert_eq!(server.stopped().unwrap().by, StopBy::Terminated);
+        let stopped = server.stopped().unwrap();
+        assert_eq!(stopped.status.code(), Some(7), "{stopped:?}");
+        assert_ne!(stopped.by, StopBy::Killed);
         Ok(())
     }
 
@@ -512,7 +521,9 @@ impl Cancellations {
     }
 }
 
-#[tokio::test]
+/// On a paused clock, so the finish order is the order of the deadlines,
+/// whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn task_group_awaits_every_task_and_keeps_their_outputs()
 -> Result<(), TaskGroupError<JobError>> {
     let mut group = TaskGroup::new();
@@ -647,7 +658,7 @@ async fn task_group_aborts_every_task_when_the_block_panics() {
 
 // ---------------------------------------------------------------- timeouts
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn timeout_runs_share_one_deadline() -> Result<(), Elapsed> {
     let mut manager = Timeout::after(Duration::from_millis(300));
     let result: Result<(), Elapsed> = async {
