@@ -4,7 +4,14 @@ use std::pin::pin;
 use async_with::{AsyncContextManager, Outcome, PinnedContextManager};
 use support::{run, yield_once, Trivial};
 
-fn main() { support::divan_main(); }
+fn main() {
+    eprintln!("sizes: generator {} body-less manager; macro_generator_1 {}; macro_1 {}; by_hand_1 {}",
+        std::mem::size_of_val(&support::generator()),
+        std::mem::size_of_val(&support::macro_generator_1()),
+        std::mem::size_of_val(&support::macro_1()),
+        std::mem::size_of_val(&support::by_hand_1()));
+    support::divan_main();
+}
 
 #[divan::bench]
 fn trivial_direct() -> u64 {

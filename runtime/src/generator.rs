@@ -30,7 +30,8 @@ use crate::{ExitAction, Outcome, PinnedContextManager};
 struct Shared<T> {
     exit: ExitChannel,
     /// The target: put here by `yield_!` on its way out, taken by enter;
-    /// put back by exit, taken by `yield_!` when it resumes.
+    /// put back by exit, taken by `yield_!` when it resumes. The one place
+    /// the target is kept while it travels.
     target: Cell<Option<T>>,
     _pinned: PhantomPinned,
 }
@@ -40,6 +41,9 @@ struct ExitChannel {
     /// The block's outcome, published by `ExitFuture::poll` for the
     /// duration of one poll of the body, `None` otherwise.
     outcome: Cell<Option<NonNull<Outcome<'static>>>>,
+    /// How the block ended: set when `yield_!` resumes, before any `Exit`
+    /// exists, and only read afterwards.
+    kind: Cell<OutcomeKind>,
     /// Set by [`Exit::suppress`] (atomic: `Exit` is `Sync`).
     suppress: AtomicBool,
 }
@@ -81,11 +85,20 @@ impl<T> Co<T> {
     /// until the block has ended, then evaluates to the target given back
     /// and the [`Exit`] describing how the block ended.
     pub fn yield_(&self, value: T) -> YieldFuture<'_, T> {
+        // The body runs only inside its generator's polls: enter takes the
+        // target when this poll returns.
+        self.shared().target.set(Some(value));
         YieldFuture {
             shared: self.shared,
-            value: Some(value),
             _co: PhantomData,
         }
+    }
+
+    fn shared(&self) -> &Shared<T> {
+        // SAFETY: see the `shared` field: the pointee is alive while the
+        // body holding this `Co` exists, and is only accessed through
+        // shared references (its fields are `Cell`s).
+        unsafe { self.shared.as_ref() }
     }
 }
 
@@ -93,7 +106,6 @@ impl<T> Co<T> {
 /// [`Exit`] it evaluates to: neither can leave the function's body.
 pub struct YieldFuture<'co, T> {
     shared: NonNull<Shared<T>>,
-    value: Option<T>,
     _co: PhantomData<&'co Co<T>>,
 }
 
@@ -106,36 +118,30 @@ impl<T> Unpin for YieldFuture<'_, T> {}
 impl<'co, T> Future for YieldFuture<'co, T> {
     type Output = (T, Exit<'co>);
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit<'co>)> {
-        let this = self.get_mut();
         // SAFETY: the pointer was copied from the `Co` this future borrows,
         // so the body holding both is alive (see `Co::shared`).
-        let shared = unsafe { this.shared.as_ref() };
-        if let Some(value) = this.value.take() {
-            // First poll: hand the target out and suspend. Enter takes it
-            // when the body's poll returns; no wake-up is needed.
-            shared.target.set(Some(value));
+        let shared = unsafe { self.shared.as_ref() };
+        // Resumed only by exit, which publishes the block's outcome and has
+        // given the target back. Before that (the poll of enter that reached
+        // `yield_!`), stay suspended with the target out: enter takes it
+        // when the body's poll returns, no wake-up needed.
+        let Some(outcome) = shared.exit.outcome.get() else {
             return Poll::Pending;
-        }
-        match (shared.exit.outcome.get(), shared.target.take()) {
-            (Some(outcome), Some(target)) => {
-                // SAFETY: a published outcome points to the `Outcome` held
-                // by the `ExitFuture` polling us right now.
-                let kind = OutcomeKind::of(unsafe { outcome.as_ref() });
-                let exit = Exit {
-                    channel: NonNull::from(&shared.exit),
-                    kind,
-                    _co: PhantomData,
-                };
-                Poll::Ready((target, exit))
-            }
-            // Not resumed by exit (cannot happen through `async_with!`):
-            // leave the target where it is and stay suspended.
-            (_, target) => {
-                shared.target.set(target);
-                Poll::Pending
-            }
-        }
+        };
+        let Some(target) = shared.target.take() else {
+            return Poll::Pending;
+        };
+        // SAFETY: a published outcome points to the `Outcome` held by the
+        // `ExitFuture` polling us right now.
+        let kind = OutcomeKind::of(unsafe { outcome.as_ref() });
+        shared.exit.kind.set(kind);
+        let exit = Exit {
+            channel: NonNull::from(&shared.exit),
+            _co: PhantomData,
+        };
+        Poll::Ready((target, exit))
     }
 }
 
@@ -193,13 +199,11 @@ impl OutcomeKind {
 ///
 /// An `Exit` borrows the function's hidden [`Co`], so it cannot leave the
 /// function's body (for a spawned task or a caller's variable).
-#[derive(Debug)]
 pub struct Exit<'co> {
     /// The `exit` field of the generator's `Shared`, valid while the body
     /// holding this `Exit` exists (the borrow of `'co` guarantees it is in
     /// the body).
     channel: NonNull<ExitChannel>,
-    kind: OutcomeKind,
     _co: PhantomData<&'co ()>,
 }
 
@@ -212,16 +216,24 @@ unsafe impl Send for Exit<'_> {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for Exit<'_> {}
 
+impl core::fmt::Debug for Exit<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Exit")
+            .field("kind", &self.channel().kind.get())
+            .finish()
+    }
+}
+
 impl Exit<'_> {
     /// `true` when the block ended normally (end, `return`, `break`,
     /// `continue`).
     pub fn is_completed(&self) -> bool {
-        self.kind == OutcomeKind::Completed
+        self.channel().kind.get() == OutcomeKind::Completed
     }
 
     /// `true` when a `?` in the block failed.
     pub fn is_failed(&self) -> bool {
-        self.kind == OutcomeKind::Failed
+        self.channel().kind.get() == OutcomeKind::Failed
     }
 
     /// `true` when the block panicked.
@@ -243,7 +255,7 @@ impl Exit<'_> {
     /// assert_eq!(seen, [(false, true, false)]);
     /// ```
     pub fn is_panicked(&self) -> bool {
-        self.kind == OutcomeKind::Panicked
+        self.channel().kind.get() == OutcomeKind::Panicked
     }
 
     /// Runs `f` on the block's [`Outcome`] (to format or downcast the error,
@@ -453,6 +465,7 @@ where
             shared: Shared {
                 exit: ExitChannel {
                     outcome: Cell::new(None),
+                    kind: Cell::new(OutcomeKind::Completed),
                     suppress: AtomicBool::new(false),
                 },
                 target: Cell::new(None),
@@ -534,9 +547,12 @@ where
         target: T,
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, E>> + 'a {
+        // The target goes back at once (not held by the exit future): the
+        // suspended `yield_!` takes it on the first poll. Unpolled, it is
+        // dropped with the generator.
+        self.as_ref().project_ref().shared.target.set(Some(target));
         ExitFuture {
             generator: self,
-            target: Some(target),
             outcome,
         }
     }
@@ -553,6 +569,7 @@ where
 {
     type Output = Result<T, E>;
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
         let this = generator.as_mut().project();
@@ -587,7 +604,6 @@ where
 
 struct ExitFuture<'a, T, E, B: Body<T>> {
     generator: Pin<&'a mut Generator<T, E, B>>,
-    target: Option<T>,
     outcome: Outcome<'a>,
 }
 
@@ -600,6 +616,7 @@ where
 {
     type Output = Result<ExitAction, E>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
         let this = self.get_mut();
         let generator = this.generator.as_mut().project();
@@ -609,11 +626,6 @@ where
             "the manager of `{}` was exited without a successful enter",
             Generator::<T, E, B>::name()
         );
-        if let Some(target) = this.target.take() {
-            // First poll: the target goes back; the suspended `yield_!`
-            // takes it in the poll below.
-            generator.shared.target.set(Some(target));
-        }
         let polled = this.generator.as_mut().poll_body(cx, Some(&this.outcome));
         let generator = this.generator.as_mut().project();
         match polled {
