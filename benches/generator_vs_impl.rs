@@ -1,10 +1,16 @@
-//! Item 2: an `#[async_context]` manager vs a hand-written trait impl doing
-//! the same, both in `async_with!`. Target: `generator` / `trait_impl` ≤ 1.25.
-//! `by_hand_b` (the impl driven by hand, baseline (b)) is printed beside them.
+//! Item 2: an `#[async_context]` manager in `async_with!` against the same
+//! setup and teardown written as a hand-written manager, on the success path
+//! and on the error path (`?` fails in the block, the teardown sees it).
+//! Targets: `generator` / `by_hand_b` and `generator_error` /
+//! `by_hand_b_error` ≤ 1.25, baseline (b) being the hand-written manager
+//! driven by hand (`SPEC.md` section 5). `trait_impl` (the hand-written
+//! manager in `async_with!`) is printed beside them.
 
 use async_with_benches as support;
 
-use support::run;
+use std::hint::black_box;
+
+use support::{Oops, run};
 
 fn main() {
     support::divan_main();
@@ -26,4 +32,22 @@ fn trait_impl() -> u64 {
 #[divan::bench]
 fn by_hand_b() -> u64 {
     run(support::by_hand_1())
+}
+
+/// `async_with!(n = fallible_generator() => { ..; check(true)?; .. })`.
+#[divan::bench]
+fn generator_error() -> Result<u64, Oops> {
+    run(support::macro_generator_error(black_box(true)))
+}
+
+/// `async_with!(n = Fallible => { ..; check(true)?; .. })`.
+#[divan::bench]
+fn trait_impl_error() -> Result<u64, Oops> {
+    run(support::macro_error(black_box(true)))
+}
+
+/// Baseline (b) on the error path: `Fallible` driven by hand.
+#[divan::bench]
+fn by_hand_b_error() -> Result<u64, Oops> {
+    run(support::by_hand_error(black_box(true)))
 }

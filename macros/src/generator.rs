@@ -36,12 +36,24 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// `#[async_context(...)]` options.
-#[derive(Default)]
 struct Options {
+    /// `crate = path`: how the generated code names the `async-with`
+    /// crate, for a crate that renames or re-exports it.
+    krate: syn::Path,
     /// `infallible`: the return type is the target, whatever it is.
     infallible: bool,
     /// `fallible`: the return type is a `Result`, whatever its name.
     fallible: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            krate: syn::parse_quote!(::async_with),
+            infallible: false,
+            fallible: false,
+        }
+    }
 }
 
 impl Options {
@@ -53,11 +65,26 @@ impl Options {
             match &meta {
                 Meta::Path(path) if path.is_ident("infallible") => options.infallible = true,
                 Meta::Path(path) if path.is_ident("fallible") => options.fallible = true,
+                Meta::NameValue(name_value) if name_value.path.is_ident("crate") => {
+                    match &name_value.value {
+                        Expr::Path(path) if path.qself.is_none() => {
+                            options.krate = path.path.clone();
+                        }
+                        other => {
+                            return Err(syn::Error::new(
+                                other.span(),
+                                "`crate = ...` takes the path of the `async-with` crate, \
+                                 as in `crate = ::my_reexport::async_with`",
+                            ));
+                        }
+                    }
+                }
                 _ => {
                     return Err(syn::Error::new(
                         span,
                         "unknown option: `#[async_context]` takes `infallible` (the return type \
-                         is the target) or `fallible` (the return type is a `Result` alias)",
+                         is the target), `fallible` (the return type is a `Result` alias) \
+                         or `crate = path` (where the `async-with` crate is)",
                     ));
                 }
             }
@@ -112,7 +139,7 @@ impl Returns {
     }
 
     /// Target, error, and what the body evaluates to.
-    fn types(&self) -> (TokenStream, TokenStream, TokenStream) {
+    fn types(&self, krate: &syn::Path) -> (TokenStream, TokenStream, TokenStream) {
         match self {
             Returns::Target(target) => (
                 target.clone(),
@@ -121,7 +148,7 @@ impl Returns {
             ),
             Returns::Result(ty) => {
                 let span = ty.span();
-                let fallible = quote_spanned!(span=> <#ty as ::async_with::__private::FallibleReturn>);
+                let fallible = quote_spanned!(span=> <#ty as #krate::__private::FallibleReturn>);
                 (
                     quote_spanned!(span=> #fallible::Target),
                     quote_spanned!(span=> #fallible::Error),
@@ -170,19 +197,20 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     let body_ok = errors.is_empty();
 
     let returns = Returns::of(&func.sig.output, options);
-    let (target, error, body_output) = returns.types();
+    let krate = &options.krate;
+    let (target, error, body_output) = returns.types(krate);
     let lifetimes = name_elided_lifetimes(&mut func);
     let captures: Vec<TokenStream> = lifetimes
         .iter()
-        .map(|lifetime| quote!(+ ::async_with::__private::Captures<#lifetime>))
+        .map(|lifetime| quote!(+ #krate::__private::Captures<#lifetime>))
         .collect();
     // The concrete manager type (not `impl PinnedContextManager`) so that
     // the enter/exit futures' auto traits (`Send`) are visible to callers.
     func.sig.output = syn::parse_quote! {
-        -> ::async_with::Generator<
+        -> #krate::Generator<
             #target,
             #error,
-            impl ::async_with::__private::Body<
+            impl #krate::__private::Body<
                 #target,
                 Future = impl ::core::future::Future<Output = #body_output> #(#captures)*
             > #(#captures)*
@@ -219,7 +247,7 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     let body = if body_ok {
         quote_spanned! {Span::mixed_site()=>
             {
-                ::async_with::__private::Generator::<#target, #error, _>::new(move |#co| async move {
+                #krate::__private::Generator::<#target, #error, _>::new(move |#co| async move {
                     #(#rebind)*
                     #block
                 })
@@ -228,7 +256,7 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     } else {
         quote_spanned! {Span::mixed_site()=>
             {
-                ::async_with::__private::Generator::<#target, #error, _>::new(move |#co| async move {
+                #krate::__private::Generator::<#target, #error, _>::new(move |#co| async move {
                     let _ = (#co, #(#args,)*);
                     let output: #body_output = ::core::unimplemented!();
                     #[allow(unreachable_code)]
