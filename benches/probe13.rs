@@ -1,15 +1,17 @@
+use async_with::{AsyncContextManager, Outcome, PinnedContextManager};
 use async_with_benches as support;
 use std::hint::black_box;
 use std::pin::pin;
-use async_with::{AsyncContextManager, Outcome, PinnedContextManager};
-use support::{run, yield_once, Trivial};
+use support::{Trivial, run, yield_once};
 
 fn main() {
-    eprintln!("sizes: generator {} body-less manager; macro_generator_1 {}; macro_1 {}; by_hand_1 {}",
+    eprintln!(
+        "sizes: generator {} body-less manager; macro_generator_1 {}; macro_1 {}; by_hand_1 {}",
         std::mem::size_of_val(&support::generator()),
         std::mem::size_of_val(&support::macro_generator_1()),
         std::mem::size_of_val(&support::macro_1()),
-        std::mem::size_of_val(&support::by_hand_1()));
+        std::mem::size_of_val(&support::by_hand_1())
+    );
     support::divan_main();
 }
 

@@ -398,7 +398,10 @@ fn rule_18_yield_inside_an_async_with_block_inside_the_generator() {
 #[async_context]
 async fn open_file(fail: bool) -> std::io::Result<String> {
     if fail {
-        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
     }
     let (contents, _exit) = yield_!("contents".to_string());
     drop(contents);
@@ -438,7 +441,10 @@ fn an_anyhow_result_generator_fails_with_anyhow_error() {
     assert_eq!(served, 8081);
     let error = async_with::__private::block_on(serve(&log, true)).unwrap_err();
     assert_eq!(error.to_string(), "close failed on port 8080");
-    assert_eq!(log.events(), ["connect", "close 8080 completed=true", "connect"]);
+    assert_eq!(
+        log.events(),
+        ["connect", "close 8080 completed=true", "connect"]
+    );
 }
 
 #[derive(Debug, PartialEq)]
@@ -532,5 +538,8 @@ fn yield_without_a_value_lends_unit() {
     }
     let log = Log::default();
     async_with::__private::block_on(async { async_with!(lock(&log) => { log.push("inside") }) });
-    assert_eq!(log.events(), ["acquire", "inside", "release completed=true"]);
+    assert_eq!(
+        log.events(),
+        ["acquire", "inside", "release completed=true"]
+    );
 }

@@ -5,10 +5,10 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
-use syn::visit_mut::{self, VisitMut};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
 use syn::{
     Expr, FnArg, GenericParam, Ident, ItemFn, Lifetime, LifetimeParam, Macro, Meta, Pat, PatIdent,
     ReturnType, Stmt, Token, Type,
@@ -120,15 +120,12 @@ impl Returns {
             ReturnType::Type(_, ty) => ty,
         };
         let named_result = match &**ty {
-            Type::Path(path) if path.qself.is_none() => path
-                .path
-                .segments
-                .last()
-                .is_some_and(|last| {
+            Type::Path(path) if path.qself.is_none() => {
+                path.path.segments.last().is_some_and(|last| {
                     last.ident == "Result"
-                        || (last.ident.to_string().ends_with("Result")
-                            && !last.arguments.is_none())
-                }),
+                        || (last.ident.to_string().ends_with("Result") && !last.arguments.is_none())
+                })
+            }
             _ => false,
         };
         if options.fallible || (named_result && !options.infallible) {

@@ -281,11 +281,10 @@ impl Exit<'_> {
     /// assert_eq!(text, "completed");
     /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
-        let outcome = self
-            .channel()
-            .outcome
-            .get()
-            .expect("`Exit` used while its #[async_context] function's teardown is not running");
+        let outcome =
+            self.channel().outcome.get().expect(
+                "`Exit` used while its #[async_context] function's teardown is not running",
+            );
         // SAFETY: a published outcome points to the `Outcome` held by the
         // `ExitFuture` that is polling the body right now (it is unpublished
         // before that poll returns); it is only read.
@@ -757,7 +756,8 @@ mod tests {
     #[async_context]
     async fn tracked<'a>(drops: &'a Cell<u32>, seen: &RefCell<Vec<String>>) -> Tracked<'a> {
         let (target, exit) = yield_!(Tracked(drops));
-        seen.borrow_mut().push(exit.inspect(|outcome| outcome.to_string()));
+        seen.borrow_mut()
+            .push(exit.inspect(|outcome| outcome.to_string()));
         drop(target);
     }
 
