@@ -4,13 +4,17 @@
 //! Targets: `generator` / `by_hand_b` and `generator_error` /
 //! `by_hand_b_error` ≤ 1.25, baseline (b) being the hand-written manager
 //! driven by hand (`SPEC.md` section 5). `trait_impl` (the hand-written
-//! manager in `async_with!`) is printed beside them.
+//! manager in `async_with!`) is printed beside them, and so are both
+//! managers driven by hand without panic catching (`generator_c`,
+//! `trait_impl_c`): their difference is the generator driver's own cost.
 
 use async_with_benches as support;
 
 use std::hint::black_box;
+use std::pin::pin;
 
-use support::{Oops, run};
+use async_with::{Outcome, PinnedContextManager};
+use support::{Oops, run, yield_once};
 
 fn main() {
     support::divan_main();
@@ -50,4 +54,26 @@ fn trait_impl_error() -> Result<u64, Oops> {
 #[divan::bench]
 fn by_hand_b_error() -> Result<u64, Oops> {
     run(support::by_hand_error(black_box(true)))
+}
+
+/// The generator driven by hand through the trait, no panic catching: the
+/// same steps as `trait_impl_c`.
+#[divan::bench]
+fn generator_c() -> u64 {
+    run(async {
+        let mut manager = pin!(support::generator());
+        let Ok(mut target) = manager.as_mut().enter().await;
+        let n = &mut target;
+        yield_once().await;
+        let value = *n + black_box(1);
+        let Ok(_) = manager.as_mut().exit(target, Outcome::Completed).await;
+        value
+    })
+}
+
+/// Baseline (c): `Trivial` driven by hand through the trait, no panic
+/// catching.
+#[divan::bench]
+fn trait_impl_c() -> u64 {
+    run(support::unguarded_1())
 }

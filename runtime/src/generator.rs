@@ -502,18 +502,22 @@ where
         let StateProj::Running { future } = this.state.as_mut().project() else {
             panic!("the manager of `{}` was used after its exit", Self::name())
         };
-        let shared = this.shared.as_ref().get_ref();
-        // The lifetime is erased; `Exit::inspect` lends the outcome for a
-        // shorter one. Unpublished when this poll ends (also by unwinding),
-        // so that nothing keeps a pointer to an outcome that may move or be
-        // dropped between polls.
-        shared
-            .exit
-            .outcome
-            .set(outcome.map(|outcome| NonNull::from(outcome).cast::<Outcome<'static>>()));
-        let unpublish = Unpublish(&shared.exit);
-        let polled = future.poll(cx);
-        drop(unpublish);
+        let polled = match outcome {
+            // Enter: nothing to publish (nothing is published between polls).
+            None => future.poll(cx),
+            Some(outcome) => {
+                let channel = &this.shared.as_ref().get_ref().exit;
+                // The lifetime is erased; `Exit::inspect` lends the outcome
+                // for a shorter one. Unpublished when this poll ends (also
+                // by unwinding), so that nothing keeps a pointer to an
+                // outcome that may move or be dropped between polls.
+                channel
+                    .outcome
+                    .set(Some(NonNull::from(outcome).cast::<Outcome<'static>>()));
+                let _unpublish = Unpublish(channel);
+                future.poll(cx)
+            }
+        };
         if polled.is_ready() {
             this.state.set(State::Finished);
         }
@@ -568,7 +572,7 @@ where
 {
     type Output = Result<T, E>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
         let this = generator.as_mut().project();
@@ -615,7 +619,7 @@ where
 {
     type Output = Result<ExitAction, E>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
         let this = self.get_mut();
         let generator = this.generator.as_mut().project();
