@@ -543,3 +543,15 @@ fn yield_without_a_value_lends_unit() {
         ["acquire", "inside", "release completed=true"]
     );
 }
+
+#[test]
+fn arguments_keep_their_patterns_mut_and_raw_names() {
+    #[async_context]
+    async fn sum(r#type: u8, mut count: u8, (a, b): (u8, u8)) -> u8 {
+        count += r#type + a + b;
+        let (_sum, _exit) = yield_!(count);
+    }
+    let value =
+        async_with::__private::block_on(async { async_with!(n = sum(1, 2, (3, 4)) => { *n }) });
+    assert_eq!(value, 10);
+}

@@ -1,7 +1,9 @@
 //! `#[async_context]`: an `async fn` with exactly one `yield_!(target)`
 //! becomes a function returning a manager (Python's
 //! `@asynccontextmanager`). The protocol is checked here, at compile time:
-//! exactly one `yield_!`, not in a loop, closure, async block or nested fn.
+//! exactly one `yield_!`, not in a loop, closure, async block, nested fn or
+//! another macro's arguments. After a misuse the function is still emitted
+//! (its signature kept, its body replaced), so only the misuse is reported.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -232,7 +234,7 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
                     subpat: None,
                     ident,
                     ..
-                }) if ident != "self" => Ident::new(&ident.to_string(), ident.span()),
+                }) if ident != "self" => ident.clone(),
                 _ => format_ident!("arg{}", index, span = Span::mixed_site()),
             };
             let pat = std::mem::replace(&mut *typed.pat, syn::parse_quote!(#ident));
