@@ -41,8 +41,8 @@ struct ExitChannel {
     /// The block's outcome, published by `ExitFuture::poll` for the
     /// duration of one poll of the body, `None` otherwise.
     outcome: Cell<Option<NonNull<Outcome<'static>>>>,
-    /// How the block ended: set when `yield_!` resumes, before any `Exit`
-    /// exists, and only read afterwards.
+    /// How the block ended: set by exit before it resumes the body, before
+    /// any `Exit` exists, and only read afterwards.
     kind: Cell<OutcomeKind>,
     /// Set by [`Exit::suppress`] (atomic: `Exit` is `Sync`).
     suppress: AtomicBool,
@@ -127,16 +127,12 @@ impl<'co, T> Future for YieldFuture<'co, T> {
         // given the target back. Before that (the poll of enter that reached
         // `yield_!`), stay suspended with the target out: enter takes it
         // when the body's poll returns, no wake-up needed.
-        let Some(outcome) = shared.exit.outcome.get() else {
+        if shared.exit.outcome.get().is_none() {
             return Poll::Pending;
-        };
+        }
         let Some(target) = shared.target.take() else {
             return Poll::Pending;
         };
-        // SAFETY: a published outcome points to the `Outcome` held by the
-        // `ExitFuture` polling us right now.
-        let kind = OutcomeKind::of(unsafe { outcome.as_ref() });
-        shared.exit.kind.set(kind);
         let exit = Exit {
             channel: NonNull::from(&shared.exit),
             _co: PhantomData,
@@ -629,6 +625,11 @@ where
             "the manager of `{}` was exited without a successful enter",
             Generator::<T, E, B>::name()
         );
+        generator
+            .shared
+            .exit
+            .kind
+            .set(OutcomeKind::of(&this.outcome));
         let polled = this.generator.as_mut().poll_body(cx, Some(&this.outcome));
         let generator = this.generator.as_mut().project();
         match polled {
