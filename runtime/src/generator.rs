@@ -496,7 +496,7 @@ where
             });
         }
         let StateProj::Running { future } = this.state.as_mut().project() else {
-            panic!("the manager of `{}` was used after its exit", Self::name())
+            misuse("was used after its exit", Self::name())
         };
         let polled = match outcome {
             // Enter: nothing to publish (nothing is published between polls).
@@ -557,6 +557,22 @@ where
     }
 }
 
+/// Panics for a manager driven against the protocol (by hand: `async_with!`
+/// never does). Out of line, so the polls stay small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn misuse(what: &str, name: &str) -> ! {
+    panic!("the manager of `{name}` {what}")
+}
+
+/// SPEC rule 16 (Python's "generator didn't yield").
+#[cold]
+#[inline(never)]
+fn didnt_yield(name: &str) -> ! {
+    panic!("#[async_context] function `{name}` didn't yield")
+}
+
 struct EnterFuture<'a, T, E, B: Body<T>> {
     generator: Pin<&'a mut Generator<T, E, B>>,
 }
@@ -572,12 +588,9 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
         let this = generator.as_mut().project();
-        assert_eq!(
-            *this.phase,
-            Phase::Fresh,
-            "the manager of `{}` was entered twice",
-            Generator::<T, E, B>::name()
-        );
+        if *this.phase != Phase::Fresh {
+            misuse("was entered twice", Generator::<T, E, B>::name());
+        }
         let polled = generator.as_mut().poll_body(cx, None);
         let this = generator.project();
         match (polled, this.shared.target.take()) {
@@ -592,10 +605,7 @@ where
             }
             (Poll::Ready(Ok(())), _) => {
                 *this.phase = Phase::Done;
-                panic!(
-                    "#[async_context] function `{}` didn't yield",
-                    Generator::<T, E, B>::name()
-                )
+                didnt_yield(Generator::<T, E, B>::name())
             }
         }
     }
@@ -619,12 +629,12 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
         let this = self.get_mut();
         let generator = this.generator.as_mut().project();
-        assert_eq!(
-            *generator.phase,
-            Phase::Entered,
-            "the manager of `{}` was exited without a successful enter",
-            Generator::<T, E, B>::name()
-        );
+        if *generator.phase != Phase::Entered {
+            misuse(
+                "was exited without a successful enter",
+                Generator::<T, E, B>::name(),
+            );
+        }
         generator
             .shared
             .exit
