@@ -863,4 +863,39 @@ mod tests {
         assert_eq!(result, Some(()), "suppressed");
         assert_eq!(seen.into_inner(), ["failed(None)"]);
     }
+
+    #[test]
+    fn a_manager_driven_against_the_protocol_panics_naming_its_function() {
+        #[async_context]
+        async fn once() -> u8 {
+            let (_n, _exit) = yield_!(1);
+        }
+        let message = |payload: Box<dyn std::any::Any + Send>| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut manager = pin!(once());
+        assert_eq!(run(PinnedContextManager::enter(manager.as_mut())), Ok(1));
+        let again = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(PinnedContextManager::enter(manager.as_mut()))
+        }));
+        let again = message(again.unwrap_err());
+        assert!(again.ends_with("::once` was entered twice"), "{again}");
+
+        let mut fresh = pin!(once());
+        let early = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(PinnedContextManager::exit(
+                fresh.as_mut(),
+                1,
+                Outcome::Completed,
+            ))
+        }));
+        let early = message(early.unwrap_err());
+        assert!(
+            early.ends_with("::once` was exited without a successful enter"),
+            "{early}"
+        );
+    }
 }
