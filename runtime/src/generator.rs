@@ -15,8 +15,8 @@ use core::convert::Infallible;
 use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
-use core::ptr::NonNull;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::task::{Context, Poll};
 
 use crate::{ExitAction, Outcome, PinnedContextManager};
@@ -39,8 +39,10 @@ struct Shared<T> {
 /// The part of [`Shared`] that [`Exit`] reads: not generic, so `Exit` is not.
 struct ExitChannel {
     /// The block's outcome, published by `ExitFuture::poll` for the
-    /// duration of one poll of the body, `None` otherwise.
-    outcome: Cell<Option<NonNull<Outcome<'static>>>>,
+    /// duration of one poll of the body, null otherwise. Atomic because
+    /// `Exit` is `Sync` (relaxed: a scoped thread reading it was spawned
+    /// during the poll, after the store).
+    outcome: AtomicPtr<Outcome<'static>>,
     /// How the block ended: set by exit before it resumes the body, before
     /// any `Exit` exists, and only read afterwards.
     kind: Cell<OutcomeKind>,
@@ -48,19 +50,13 @@ struct ExitChannel {
     suppress: AtomicBool,
 }
 
-// SAFETY: the only non-`Send` field is the outcome pointer, which is `Some`
-// only while `ExitFuture::poll` runs the body on the current thread and is
-// reset before that poll returns (or unwinds). Between polls the channel
-// holds nothing that belongs to a thread.
-unsafe impl Send for ExitChannel {}
-
 /// Resets the published outcome when a poll of the body ends, also by
 /// unwinding, so that the pointer never outlives the poll.
 struct Unpublish<'a>(&'a ExitChannel);
 
 impl Drop for Unpublish<'_> {
     fn drop(&mut self) {
-        self.0.outcome.set(None);
+        self.0.outcome.store(ptr::null_mut(), Ordering::Relaxed);
     }
 }
 
@@ -127,7 +123,7 @@ impl<'co, T> Future for YieldFuture<'co, T> {
         // given the target back. Before that (the poll of enter that reached
         // `yield_!`), stay suspended with the target out: enter takes it
         // when the body's poll returns, no wake-up needed.
-        if shared.exit.outcome.get().is_none() {
+        if shared.exit.outcome.load(Ordering::Relaxed).is_null() {
             return Poll::Pending;
         }
         let Some(target) = shared.target.take() else {
@@ -205,9 +201,10 @@ pub struct Exit<'co> {
 
 // SAFETY: an `Exit` lives in its generator's body and is used while that
 // body is polled by whoever holds `Pin<&mut Generator>`. Through `&Exit`,
-// several threads (scoped threads spawned during the poll) can at most read
-// the published outcome, which nobody writes during the poll (`Outcome` is
-// `Sync`), and set `suppress`, an atomic.
+// other threads (scoped threads spawned during the poll) touch the channel
+// only through atomics (the outcome pointer, `suppress`) and the `kind`
+// cell, which is written before any `Exit` exists; the `Outcome` pointed to
+// is `Sync` and only read.
 unsafe impl Send for Exit<'_> {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for Exit<'_> {}
@@ -277,10 +274,8 @@ impl Exit<'_> {
     /// assert_eq!(text, "completed");
     /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
-        let outcome =
-            self.channel().outcome.get().expect(
-                "`Exit` used while its #[async_context] function's teardown is not running",
-            );
+        let outcome = NonNull::new(self.channel().outcome.load(Ordering::Relaxed))
+            .expect("`Exit` used while its #[async_context] function's teardown is not running");
         // SAFETY: a published outcome points to the `Outcome` held by the
         // `ExitFuture` that is polling the body right now (it is unpublished
         // before that poll returns); it is only read.
@@ -459,7 +454,7 @@ where
             state: State::Fresh { body },
             shared: Shared {
                 exit: ExitChannel {
-                    outcome: Cell::new(None),
+                    outcome: AtomicPtr::new(ptr::null_mut()),
                     kind: Cell::new(OutcomeKind::Completed),
                     suppress: AtomicBool::new(false),
                 },
@@ -507,9 +502,8 @@ where
                 // for a shorter one. Unpublished when this poll ends (also
                 // by unwinding), so that nothing keeps a pointer to an
                 // outcome that may move or be dropped between polls.
-                channel
-                    .outcome
-                    .set(Some(NonNull::from(outcome).cast::<Outcome<'static>>()));
+                let outcome = ptr::from_ref(outcome).cast::<Outcome<'static>>();
+                channel.outcome.store(outcome.cast_mut(), Ordering::Relaxed);
                 let _unpublish = Unpublish(channel);
                 future.poll(cx)
             }
