@@ -28,6 +28,7 @@ ratio("2", "#[async_context] / (b) by hand, `?` fails", "generator_vs_impl/gener
 ratio("2", "#[async_context] / trait impl, both in async_with!", "generator_vs_impl/generator", "generator_vs_impl/trait_impl", None)
 ratio("2", "same, `?` fails", "generator_vs_impl/generator_error", "generator_vs_impl/trait_impl_error", None)
 ratio("2", "driven by hand, no panic catching: #[async_context] / trait impl (the driver alone)", "generator_vs_impl/generator_c", "generator_vs_impl/trait_impl_c", None)
+ratio("2", "same: one async block exchanging nothing / trait impl (the design's floor)", "generator_vs_impl/bare_body_c", "generator_vs_impl/trait_impl_c", None)
 ratio("5", "with() / async_with!", "closure_api/with", "closure_api/async_with", None)
 ratio("5", "with() / async_with!, failing block", "closure_api/with_error", "closure_api/async_with_error", None)
 ratio("6", "async_with! / (b) by hand, `?` fails", "error_path/async_with", "error_path/by_hand_b", 1.10)
