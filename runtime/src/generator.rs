@@ -43,8 +43,8 @@ struct ExitChannel {
     /// `Exit` is `Sync` (relaxed: a scoped thread reading it was spawned
     /// during the poll, after the store).
     outcome: AtomicPtr<Outcome<'static>>,
-    /// How the block ended: set by exit before it resumes the body, before
-    /// any `Exit` exists, and only read afterwards.
+    /// How the block ended: set when exit is called, before any `Exit`
+    /// exists, and only read afterwards.
     kind: Cell<OutcomeKind>,
     /// Set by [`Exit::suppress`] (atomic: `Exit` is `Sync`).
     suppress: AtomicBool,
@@ -55,6 +55,7 @@ struct ExitChannel {
 struct Unpublish<'a>(&'a ExitChannel);
 
 impl Drop for Unpublish<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.outcome.store(ptr::null_mut(), Ordering::Relaxed);
     }
@@ -542,8 +543,10 @@ where
     ) -> impl Future<Output = Result<ExitAction, E>> + 'a {
         // The target goes back at once (not held by the exit future): the
         // suspended `yield_!` takes it on the first poll. Unpolled, it is
-        // dropped with the generator.
-        self.as_ref().project_ref().shared.target.set(Some(target));
+        // dropped with the generator. How the block ended is known now too.
+        let shared = self.as_ref().project_ref().shared.get_ref();
+        shared.target.set(Some(target));
+        shared.exit.kind.set(OutcomeKind::of(&outcome));
         ExitFuture {
             generator: self,
             outcome,
@@ -629,11 +632,6 @@ where
                 Generator::<T, E, B>::name(),
             );
         }
-        generator
-            .shared
-            .exit
-            .kind
-            .set(OutcomeKind::of(&this.outcome));
         let polled = this.generator.as_mut().poll_body(cx, Some(&this.outcome));
         let generator = this.generator.as_mut().project();
         match polled {
