@@ -467,3 +467,45 @@ impl VisitMut for YieldFinder {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn crate_option_names_the_crate_everywhere() {
+        let output = super::async_context(
+            quote!(crate = ::facade::aw),
+            quote! {
+                async fn f() -> std::io::Result<u8> {
+                    let (_n, _exit) = yield_!(1);
+                    Ok(())
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains(":: facade :: aw :: Generator"), "{output}");
+        assert!(
+            output.contains(":: facade :: aw :: __private :: FallibleReturn"),
+            "{output}"
+        );
+        assert!(!output.contains(":: async_with ::"), "{output}");
+    }
+
+    #[test]
+    fn a_misuse_keeps_the_function_with_its_signature() {
+        let output = super::async_context(
+            quote!(),
+            quote! {
+                pub async fn twice(n: u8) -> u8 {
+                    let (_a, _exit) = yield_!(n);
+                    let (_b, _exit) = yield_!(n);
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains("compile_error !"), "{output}");
+        assert!(output.contains("pub fn twice"), "{output}");
+        assert!(output.contains("unimplemented !"), "{output}");
+    }
+}
