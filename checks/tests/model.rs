@@ -7,6 +7,9 @@
 //! panic, hang), and the innermost block ends one way (complete, `?`,
 //! panic, `return`, labelled `break`, hang). A hang is where the scenario
 //! is cancelled: the executor drops the future once it stops progressing.
+//! In some scenarios one more manager, innermost, runs the block through
+//! `with()` (SPEC rule 20: one protocol under every entry point); its block
+//! is then a closure, so it ends any way but `return` and labelled `break`.
 //!
 //! [`model`] predicts the event log and the result from SPEC §2 alone, as
 //! if every manager were one level of plain nesting. [`interpret`] runs the
@@ -24,7 +27,7 @@ use std::task::{Context, Poll, Waker};
 
 use async_with::{
     AsyncContextManager, AsyncExitStack, ExitAction, Outcome, PinnedContextManager, async_context,
-    async_with,
+    async_with, with,
 };
 use common::{Log, describe};
 use proptest::prelude::*;
@@ -83,6 +86,8 @@ enum BlockEnd {
 #[derive(Clone, Debug)]
 struct Scenario {
     levels: Vec<Level>,
+    /// The innermost manager, driven by `with()` around the block.
+    closure: Option<Spec>,
     block: BlockEnd,
 }
 
@@ -152,16 +157,29 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         1 => Just(BlockEnd::Break),
         1 => Just(BlockEnd::Hang),
     ];
-    (prop::collection::vec(level(), 1..=5), block).prop_map(|(mut levels, block)| {
-        let mut id = 0;
-        for level in &mut levels {
-            for spec in level.plain.iter_mut().chain(level.stacked.iter_mut()) {
-                id += 1;
-                spec.id = id;
+    let closure = prop::option::weighted(0.3, spec());
+    (prop::collection::vec(level(), 1..=5), closure, block).prop_map(
+        |(mut levels, mut closure, block)| {
+            if matches!(block, BlockEnd::Return | BlockEnd::Break) {
+                closure = None; // a closure's `return` and `break` stay in it
             }
-        }
-        Scenario { levels, block }
-    })
+            let mut id = 0;
+            for level in &mut levels {
+                for spec in level.plain.iter_mut().chain(level.stacked.iter_mut()) {
+                    id += 1;
+                    spec.id = id;
+                }
+            }
+            if let Some(spec) = &mut closure {
+                spec.id = id + 1;
+            }
+            Scenario {
+                levels,
+                closure,
+                block,
+            }
+        },
+    )
 }
 
 // ------------------------------------------------------------------ the model
@@ -201,6 +219,8 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
             let plain = level.plain.iter().map(|spec| (*spec, None));
             plain.chain(level.stacked.iter().map(move |spec| (*spec, Some(index))))
         })
+        // `with()` is one more level of plain nesting.
+        .chain(scenario.closure.map(|spec| (spec, None)))
         .collect();
     let mut log = Vec::new();
     let mut entered: Vec<(Spec, Option<usize>)> = Vec::new();
@@ -293,8 +313,16 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
 
 // ------------------------------------------------------------------ managers
 
-#[derive(Debug)]
 struct TestError(String);
+
+/// The message alone, as `Display`: `with()` shows the block's error with
+/// `Debug` (it cannot pick `Display` in generic code), `async_with!` with
+/// `Display`; both then log the same.
+impl std::fmt::Debug for TestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 impl std::fmt::Display for TestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -515,14 +543,33 @@ async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
             scenario,
             log,
             {
-                log.push("block");
-                match scenario.block {
-                    BlockEnd::Complete => {}
-                    BlockEnd::Fail => Err(TestError("block".to_string()))?,
-                    BlockEnd::Panic => panic!("block"),
-                    BlockEnd::Return => return Ok(Ended::Returned),
-                    BlockEnd::Break => break 'run Ended::Broke,
-                    BlockEnd::Hang => pending::<()>().await,
+                if let Some(spec) = &scenario.closure {
+                    // A suppressed failure is `Ok(None)`: go on, as after
+                    // a suppressing `async_with!`.
+                    with(slot(Some(spec), log), async |(): &mut ()| {
+                        log.push("block");
+                        match scenario.block {
+                            BlockEnd::Complete => {}
+                            BlockEnd::Fail => Err(TestError("block".to_string()))?,
+                            BlockEnd::Panic => panic!("block"),
+                            BlockEnd::Hang => pending::<()>().await,
+                            BlockEnd::Return | BlockEnd::Break => {
+                                unreachable!("not generated with a closure")
+                            }
+                        }
+                        Ok::<(), TestError>(())
+                    })
+                    .await?;
+                } else {
+                    log.push("block");
+                    match scenario.block {
+                        BlockEnd::Complete => {}
+                        BlockEnd::Fail => Err(TestError("block".to_string()))?,
+                        BlockEnd::Panic => panic!("block"),
+                        BlockEnd::Return => return Ok(Ended::Returned),
+                        BlockEnd::Break => break 'run Ended::Broke,
+                        BlockEnd::Hang => pending::<()>().await,
+                    }
                 }
             },
             { unreachable!("five levels at most") },
@@ -605,6 +652,7 @@ fn the_model_matches_hand_checked_scenarios() {
             plain: vec![hand(1, Step::Succeed, ExitStep::Propagate)],
             stacked: vec![hand(2, Step::Succeed, ExitStep::Suppress)],
         }],
+        closure: None,
         block: BlockEnd::Fail,
     };
     let expected = (
@@ -631,6 +679,7 @@ fn the_model_matches_hand_checked_scenarios() {
                 stacked: vec![hand(3, Step::Hang, ExitStep::Propagate)],
             },
         ],
+        closure: None,
         block: BlockEnd::Complete,
     };
     let expected = (
@@ -638,6 +687,46 @@ fn the_model_matches_hand_checked_scenarios() {
             "enter 1".to_string(),
             "enter 2".to_string(),
             "enter 3 hangs".to_string(),
+            "cancel 2".to_string(),
+            "cancel 1".to_string(),
+        ],
+        Ended::Cancelled,
+    );
+    assert_eq!(model(&scenario), expected);
+    assert_eq!(run(&scenario), expected);
+
+    // `with()` innermost: its exit suppresses the block's failure, so the
+    // outer manager sees a completed block; then a cancellation while the
+    // closure runs cancels both.
+    let scenario = Scenario {
+        levels: vec![Level {
+            plain: vec![hand(1, Step::Succeed, ExitStep::Propagate)],
+            stacked: vec![],
+        }],
+        closure: Some(hand(2, Step::Succeed, ExitStep::Suppress)),
+        block: BlockEnd::Fail,
+    };
+    let expected = (
+        vec![
+            "enter 1".to_string(),
+            "enter 2".to_string(),
+            "block".to_string(),
+            "exit 2 saw failed(block)".to_string(),
+            "exit 1 saw completed".to_string(),
+        ],
+        Ended::Completed,
+    );
+    assert_eq!(model(&scenario), expected);
+    assert_eq!(run(&scenario), expected);
+    let scenario = Scenario {
+        block: BlockEnd::Hang,
+        ..scenario
+    };
+    let expected = (
+        vec![
+            "enter 1".to_string(),
+            "enter 2".to_string(),
+            "block".to_string(),
             "cancel 2".to_string(),
             "cancel 1".to_string(),
         ],

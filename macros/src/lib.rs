@@ -4,17 +4,21 @@
 
 mod expand;
 mod generator;
+mod macro_args;
 mod parse;
+mod raise;
 mod rewrite;
 
 use proc_macro::TokenStream;
 
-/// `async with` for Rust. Documented in the `async-with` crate, which re-exports it.
+/// `async with` for Rust. Documented in the `async-with` crate, whose
+/// `async_with!` forwards here as `async_with!($crate; INPUT)`: the
+/// generated code names that crate through `$crate`, so a renamed or
+/// re-exported dependency works.
 #[proc_macro]
 pub fn async_with(input: TokenStream) -> TokenStream {
-    let input = syn::parse_macro_input!(input as parse::AsyncWith);
-    expand::async_with(input, 0)
-        .map(|expr| quote::quote!(#expr))
+    let parse::Invocation { krate, input } = syn::parse_macro_input!(input as parse::Invocation);
+    expand::async_with(input, &krate, 0)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

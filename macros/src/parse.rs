@@ -1,9 +1,34 @@
 //! The input of `async_with!`: `PAT = EXPR, ... => { BLOCK }` or
-//! `EXPR => { BLOCK }`.
+//! `EXPR => { BLOCK }`, after the runtime crate's path (`$crate;`).
 
-use proc_macro2::{Spacing, TokenTree};
+use proc_macro2::{Spacing, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
 use syn::{Block, Expr, Pat, Token};
+
+/// What the runtime's `async_with!` forwards: `$crate; INPUT`.
+pub struct Invocation {
+    /// The path of the runtime crate, as the user's crate names it.
+    pub krate: TokenStream,
+    pub input: AsyncWith,
+}
+
+impl Parse for Invocation {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut krate = TokenStream::new();
+        while !input.peek(Token![;]) {
+            if input.is_empty() {
+                return Err(input
+                    .error("expected `$crate;` before the input (use `async_with::async_with!`)"));
+            }
+            krate.extend([input.parse::<TokenTree>()?]);
+        }
+        input.parse::<Token![;]>()?;
+        Ok(Invocation {
+            krate,
+            input: input.parse()?,
+        })
+    }
+}
 
 pub struct AsyncWith {
     /// Left to right: entered in this order, exited in reverse.
@@ -87,6 +112,19 @@ impl Parse for Manager {
     }
 }
 
+/// Whether `mac` is a nested `async_with!`: its path ends in `async_with`
+/// (`async_with!`, `async_with::async_with!`, `aw::async_with!` for a
+/// renamed crate). A nested invocation through an alias
+/// (`use async_with::async_with as aw; aw!(..)`) is not recognised: rustc
+/// expands it later, on its own, and its jumps out of the enclosing block
+/// do not compile (documented in the crate docs).
+pub fn is_async_with(mac: &syn::Macro) -> bool {
+    mac.path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "async_with")
+}
+
 /// Whether the next manager has the `PAT =` form: a lone `=` (not part of
 /// `==`, `=>`, `<=`, `+=`, ...) before the next top-level `,` or `=>`.
 fn has_binding(input: ParseStream) -> bool {
@@ -114,8 +152,10 @@ fn has_binding(input: ParseStream) -> bool {
     false
 }
 
+/// Printed back by `#[async_context]`, which rewrites the `yield_!` inside
+/// an `async_with!` block and leaves the invocation in place.
 impl quote::ToTokens for AsyncWith {
-    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
         let managers = self.managers.iter().map(|Manager { pat, expr }| match pat {
             Some(pat) => quote::quote!(#pat = #expr),
             None => quote::quote!(#expr),

@@ -5,17 +5,19 @@
 //! Each `return`, `?`, and `break`/`continue` that leaves the block becomes
 //! `return Flow::Variant(..)` out of the async block; [`Site`] records what
 //! to replay. Closures, async blocks, items and const blocks keep their own
-//! control flow and are not entered. Nested `async_with!` invocations are
-//! expanded here, eagerly, so that the jumps their replay code performs are
-//! rewritten in turn (inner exit, then outer exit, then the jump).
+//! control flow and are not entered. Nested `async_with!` invocations were
+//! expanded before this runs (`expand.rs`), so the jumps their replay code
+//! performs are ordinary jumps here, rewritten in turn (inner exit, then
+//! outer exit, then the jump); their enter and exit errors are `raise!`
+//! markers (`raise.rs`), turned into failures this block's exit sees.
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::parse::Parser;
-use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, Lifetime, Macro, Stmt, Token};
+use syn::{Block, Expr, Lifetime, Macro, Stmt};
+
+use crate::macro_args::Args;
 
 /// One way out of the block, in order of first appearance.
 pub enum Site {
@@ -33,28 +35,47 @@ pub enum Site {
     },
 }
 
-pub struct Rewriter {
+struct Rewriter {
     /// Name of the block's flow enum.
-    pub flow: Ident,
-    /// Nesting depth of the `async_with!` being expanded.
-    pub depth: usize,
-    pub sites: Vec<Site>,
+    flow: Ident,
+    /// Path of the runtime crate.
+    krate: TokenStream,
+    sites: Vec<Site>,
     /// Index of the shared `Return` site, once used.
     return_site: Option<usize>,
     /// Loops and labelled blocks entered inside the block.
     loop_depth: usize,
     labels: Vec<String>,
-    pub errors: Vec<syn::Error>,
-    /// Rewrites done so far (sites and nested expansions), to tell whether
-    /// a macro's arguments changed.
+    errors: Vec<syn::Error>,
+    /// Rewrites done so far, to tell whether a macro's arguments changed.
     rewrites: usize,
 }
 
+/// Rewrites the ways out of `body`, whose flow enum is named `flow`:
+/// returns the sites to replay, in order, or the errors found.
+pub fn rewrite(body: &mut Block, flow: Ident, krate: TokenStream) -> syn::Result<Vec<Site>> {
+    let mut rewriter = Rewriter::new(flow, krate);
+    rewriter.visit_block_mut(body);
+    let mut errors = rewriter.errors.into_iter();
+    match errors.next() {
+        None => Ok(rewriter.sites),
+        Some(mut error) => {
+            errors.for_each(|other| error.combine(other));
+            Err(error)
+        }
+    }
+}
+
+/// The flow enum's variant of the way out at `index`.
+pub fn variant(index: usize) -> Ident {
+    format_ident!("Exit{}", index, span = Span::mixed_site())
+}
+
 impl Rewriter {
-    pub fn new(flow: Ident, depth: usize) -> Self {
+    fn new(flow: Ident, krate: TokenStream) -> Self {
         Rewriter {
             flow,
-            depth,
+            krate,
             sites: Vec::new(),
             return_site: None,
             loop_depth: 0,
@@ -64,14 +85,10 @@ impl Rewriter {
         }
     }
 
-    pub fn variant(index: usize) -> Ident {
-        format_ident!("Exit{}", index, span = Span::mixed_site())
-    }
-
     fn push(&mut self, site: Site) -> Ident {
         self.sites.push(site);
         self.rewrites += 1;
-        Self::variant(self.sites.len() - 1)
+        variant(self.sites.len() - 1)
     }
 
     fn leave(&self, variant: &Ident, value: Option<TokenStream>, span: Span) -> Expr {
@@ -114,45 +131,23 @@ impl Rewriter {
 
     /// Rewrites the arguments of a macro call in the block, if they parse as
     /// expressions (`println!`, `vec!`, `assert!`, ...). Returns the
-    /// expansion when the macro is a nested `async_with!`.
+    /// replacement when the macro is the `raise!` marker of a nested level.
     fn rewrite_macro(&mut self, mac: &mut Macro) -> Option<Expr> {
-        if is_path(mac, &["async_with"]) {
-            return Some(self.expand_nested(mac));
-        }
-        if is_path(mac, &["__private", "raise"]) {
-            // `raise!(kind, error)`: this block's exit sees `error` first.
-            let comma_list = Punctuated::<Expr, Token![,]>::parse_terminated;
-            let error = comma_list
-                .parse2(mac.tokens.clone())
-                .ok()
-                .and_then(|args| args.last().cloned())
-                .expect("raise! has two arguments");
+        if let Some(error) = crate::raise::recognise(mac) {
+            // `raise!(error)`: this block's exit sees `error` first.
             let variant = self.push(Site::Raise);
             let value =
                 quote!(::core::result::Result::<::core::convert::Infallible, _>::Err(#error));
             return Some(self.leave(&variant, Some(value), mac.span()));
         }
         let before = self.rewrites;
-        let comma_list = Punctuated::<Expr, Token![,]>::parse_terminated;
-        if let Ok(mut args) = comma_list.parse2(mac.tokens.clone()) {
-            for arg in args.iter_mut() {
+        if let Some(mut args) = Args::parse(mac) {
+            for arg in args.exprs_mut() {
                 self.visit_expr_mut(arg);
             }
             if self.rewrites != before {
-                mac.tokens = args.into_token_stream();
+                mac.tokens = args.into_tokens();
             }
-            return None;
-        }
-        let repeat = |input: syn::parse::ParseStream| {
-            let element: Expr = input.parse()?;
-            let semi: Token![;] = input.parse()?;
-            let count: Expr = input.parse()?;
-            Ok((element, semi, count))
-        };
-        if let Ok((mut element, semi, mut count)) = repeat.parse2(mac.tokens.clone()) {
-            self.visit_expr_mut(&mut element);
-            self.visit_expr_mut(&mut count);
-            mac.tokens = quote!(#element #semi #count);
             return None;
         }
         if let Some(span) = find_jump(mac.tokens.clone()) {
@@ -164,34 +159,6 @@ impl Rewriter {
         }
         None
     }
-
-    fn expand_nested(&mut self, mac: &Macro) -> Expr {
-        self.rewrites += 1;
-        let expanded = mac
-            .parse_body::<crate::parse::AsyncWith>()
-            .and_then(|input| crate::expand::async_with(input, self.depth + 1));
-        match expanded {
-            Ok(mut expr) => {
-                // The replay code of the nested block jumps out of this one.
-                self.visit_expr_mut(&mut expr);
-                expr
-            }
-            Err(error) => {
-                let error = error.to_compile_error();
-                syn::parse2(quote!({ #error })).expect("compile_error! parses")
-            }
-        }
-    }
-}
-
-fn is_path(mac: &Macro, suffix: &[&str]) -> bool {
-    let segments: Vec<String> = mac
-        .path
-        .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
-    segments.ends_with(&suffix.iter().map(|s| s.to_string()).collect::<Vec<_>>())
 }
 
 /// The first `?`, `return`, `break` or `continue` among the tokens.
@@ -218,7 +185,7 @@ impl VisitMut for Rewriter {
                     self.visit_expr_mut(value);
                 }
                 let variant = match self.return_site {
-                    Some(index) => Self::variant(index),
+                    Some(index) => variant(index),
                     None => {
                         let variant = self.push(Site::Return);
                         self.return_site = Some(self.sites.len() - 1);
@@ -237,7 +204,8 @@ impl VisitMut for Rewriter {
                 let variant = self.push(Site::Question { span });
                 let flow = &self.flow;
                 let operand = &try_expr.expr;
-                let branch = quote_spanned!(span=> ::async_with::__private::Branch::branch);
+                let krate = &self.krate;
+                let branch = quote_spanned!(span=> #krate::__private::Branch::branch);
                 *expr = syn::parse2(quote_spanned! {span=>
                     match #branch(#operand) {
                         ::core::ops::ControlFlow::Continue(value) => value,

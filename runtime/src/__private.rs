@@ -1,186 +1,28 @@
-//! Items named by the code that `async_with!` and `#[async_context]`
-//! generate. Not public API: no stability guarantees.
+//! The doorway of generated code: what `async_with!` and `#[async_context]`
+//! expansions name, as `$crate::__private::..`. Not public API: no
+//! stability guarantees. Behaviour lives in the modules re-exported here
+//! (the protocol in `protocol.rs`); what is defined here are the small
+//! helpers only generated code needs: stable `?` ([`Branch`]), and the
+//! autoref choices made where a type is concrete (how an error is viewed,
+//! how it leaves the function, what a suppressed block evaluates to).
 
-use core::any::Any;
 use core::convert::Infallible;
 use core::fmt;
-use core::future::Future;
 use core::marker::PhantomData;
 use core::ops::ControlFlow;
-use core::panic::AssertUnwindSafe;
-use core::pin::Pin;
-use core::task::{Context, Poll};
-use std::boxed::Box;
-use std::string::String;
 
-use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
+use crate::{ExitAction, Failure};
 
+pub use crate::executor::block_on;
 pub use crate::generator::{Body, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
+pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome, scope};
+pub use async_with_macros::async_with;
 pub use core::pin::pin;
 
 /// Names a lifetime in an `impl Trait` return type so that it is captured
 /// on edition 2021 as on 2024.
 pub trait Captures<'a> {}
 impl<T: ?Sized> Captures<'_> for T {}
-
-/// Awaits the manager's enter and arms a [`CancelGuard`] with the target in
-/// the same poll. A function (not a method call) so that a non-manager
-/// expression is reported at the user's expression.
-pub async fn enter<'m, M: PinnedContextManager + ?Sized>(
-    mut manager: Pin<&'m mut M>,
-) -> Result<CancelGuard<'m, M, M::Target>, M::Error> {
-    #[cfg(feature = "tracing")]
-    let target = crate::trace::enter::<M, _, _>(manager.as_mut().enter()).await?;
-    #[cfg(not(feature = "tracing"))]
-    let target = manager.as_mut().enter().await?;
-    Ok(CancelGuard {
-        manager,
-        target: Some(target),
-        cancel: M::cancel,
-    })
-}
-
-/// Owns the target between enter and exit, so that a dropped `async_with!`
-/// future (cancellation) still reaches the manager, through `cancel`.
-///
-/// No trait bound on the type itself (the hook is a function pointer taken
-/// in [`enter`]): a non-manager is then reported once, at `enter`.
-pub struct CancelGuard<'m, M: ?Sized, T> {
-    manager: Pin<&'m mut M>,
-    target: Option<T>,
-    cancel: fn(Pin<&mut M>, T),
-}
-
-impl<M: ?Sized, T> CancelGuard<'_, M, T> {
-    /// The target the block borrows.
-    pub fn target(&mut self) -> &mut T {
-        self.target.as_mut().expect("the target is lent until exit")
-    }
-
-    /// Disarms the guard and hands the manager and target to exit.
-    pub fn exit<'a>(
-        &'a mut self,
-        outcome: Outcome<'a>,
-    ) -> impl Future<Output = Result<ExitAction, M::Error>> + 'a
-    where
-        M: PinnedContextManager<Target = T>,
-    {
-        let target = self.target.take().expect("exit runs once");
-        #[cfg(feature = "tracing")]
-        return crate::trace::exit(
-            crate::trace::exit_span::<M>(&outcome),
-            self.manager.as_mut().exit(target, outcome),
-        );
-        #[cfg(not(feature = "tracing"))]
-        self.manager.as_mut().exit(target, outcome)
-    }
-}
-
-impl<M: ?Sized, T> Drop for CancelGuard<'_, M, T> {
-    fn drop(&mut self) {
-        let Some(target) = self.target.take() else {
-            return;
-        };
-        let (cancel, manager) = (self.cancel, self.manager.as_mut());
-        run_cancel_hook(|| cancel(manager, target));
-    }
-}
-
-/// Runs a `cancel` hook from a `Drop` impl. While a panic unwinds, a second
-/// panic from the hook would abort the process, so it is caught and
-/// dropped then.
-pub(crate) fn run_cancel_hook(hook: impl FnOnce()) {
-    if std::thread::panicking() {
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(hook));
-    } else {
-        hook();
-    }
-}
-
-/// `true` if exit asked to suppress.
-pub fn suppresses<E>(action: &Result<ExitAction, E>) -> bool {
-    matches!(action, Ok(ExitAction::Suppress))
-}
-
-pin_project_lite::pin_project! {
-    /// Polls the block's future, catching a panic of any poll.
-    pub struct CatchUnwind<F> {
-        #[pin]
-        future: F,
-    }
-}
-
-impl<F: Future> CatchUnwind<F> {
-    /// Wraps the block's future.
-    pub fn new(future: F) -> Self {
-        CatchUnwind { future }
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, PanicPayload>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let future = self.project().future;
-        // The block's state is never observed again after a panic: it is
-        // dropped, exit sees the payload, and the panic resumes.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Err(PanicPayload::new(payload))),
-        }
-    }
-}
-
-/// A caught panic payload, split so that its message can be viewed through
-/// `&` while the payload itself (only `Send`) is viewed through `&mut`.
-/// The original box is kept and resumed as it was.
-pub enum PanicPayload {
-    /// `panic!("literal")`.
-    Static(Box<&'static str>),
-    /// `panic!("formatted {x}")`.
-    Message(Box<String>),
-    /// `std::panic::panic_any(value)`.
-    Other(Box<dyn Any + Send>),
-}
-
-impl PanicPayload {
-    /// Classifies a payload returned by `catch_unwind`.
-    pub fn new(payload: Box<dyn Any + Send>) -> Self {
-        match payload.downcast::<&'static str>() {
-            Ok(message) => PanicPayload::Static(message),
-            Err(payload) => match payload.downcast::<String>() {
-                Ok(message) => PanicPayload::Message(message),
-                Err(payload) => PanicPayload::Other(payload),
-            },
-        }
-    }
-
-    /// The view exit receives.
-    pub fn view(&mut self) -> Panic<'_> {
-        match self {
-            PanicPayload::Static(message) => Panic::message_only(message),
-            PanicPayload::Message(message) => Panic::message_only(message),
-            PanicPayload::Other(payload) => Panic::other(&mut **payload),
-        }
-    }
-
-    /// Resumes the original panic with its original payload.
-    pub fn resume(self) -> ! {
-        let payload: Box<dyn Any + Send> = match self {
-            PanicPayload::Static(message) => message,
-            PanicPayload::Message(message) => message,
-            PanicPayload::Other(payload) => payload,
-        };
-        std::panic::resume_unwind(payload)
-    }
-}
-
-impl fmt::Debug for PanicPayload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PanicPayload")
-    }
-}
 
 /// `?` on stable Rust: split a value into the value it continues with or the
 /// residual it returns early with (the unstable `Try::branch`).
@@ -304,6 +146,22 @@ impl<V> SuppressedOther<V> for SuppressedValue<V> {
     }
 }
 
+/// The type of the block's value, for [`SuppressedValue`]. Generic over
+/// the value's type only, so that it is compiled once per type, not once
+/// per use.
+pub fn type_of<V>(_: &V) -> PhantomData<V> {
+    PhantomData
+}
+
+/// The value a failed block evaluates to: `value` (from the autoref
+/// choice above) if exit suppressed the failure.
+pub fn suppressed<V>(action: ExitAction, value: Option<V>) -> Option<V> {
+    match action {
+        ExitAction::Suppress => value,
+        ExitAction::Propagate => None,
+    }
+}
+
 /// Converts a manager's error into the enclosing function's return value,
 /// as `?` would (`From`), for enter and exit errors.
 #[diagnostic::on_unimplemented(
@@ -324,8 +182,7 @@ impl<T, E, F: From<E>> FromError<E> for Result<T, F> {
 }
 
 /// Picks how an enter/exit error leaves the function: an `Infallible` one
-/// never does, so it needs nothing of the return type. The choice is made
-/// from a reference to the `Result` (an inhabited value), before matching.
+/// never does, so it needs nothing of the return type.
 pub mod raise {
     use super::FromError;
     use core::convert::Infallible;
@@ -349,15 +206,15 @@ pub mod raise {
         }
     }
 
-    /// Wraps `&Result<T, E>` for the choice.
-    pub struct Probe<'a, T>(pub &'a T);
+    /// Wraps `&error` for the choice.
+    pub struct Probe<'a, E>(pub &'a E);
 
     /// First choice.
     pub trait KindNever {
         /// [`Never`].
         fn async_with_raise_kind(&self) -> Never;
     }
-    impl<T> KindNever for &Probe<'_, Result<T, Infallible>> {
+    impl KindNever for &Probe<'_, Infallible> {
         fn async_with_raise_kind(&self) -> Never {
             Never
         }
@@ -368,61 +225,29 @@ pub mod raise {
         /// [`Propagate`].
         fn async_with_raise_kind(&self) -> Propagate;
     }
-    impl<T, E> KindPropagate for Probe<'_, Result<T, E>> {
+    impl<E> KindPropagate for Probe<'_, E> {
         fn async_with_raise_kind(&self) -> Propagate {
             Propagate
         }
     }
 }
 
-/// How the error of the `Result` behind the reference leaves the function.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __async_with_raise_kind {
-    ($result:expr) => {{
-        #[allow(unused_imports)]
-        use $crate::__private::raise::{KindNever as _, KindPropagate as _};
-        (&&$crate::__private::raise::Probe($result)).async_with_raise_kind()
-    }};
-}
-pub use crate::__async_with_raise_kind as raise_kind;
-
-/// `raise!(kind, error)` returns an enter or exit error from the enclosing
-/// function. Inside the block of an enclosing `async_with!`, that macro
-/// rewrites this into a failure its own exit sees first.
+/// `raise!(error)` returns an enter or exit error from the enclosing
+/// function, converted like `?`. The marker of the macro crate's contract
+/// (`macros/src/raise.rs`): inside the block of an enclosing
+/// `async_with!`, that expansion rewrites it into a failure its own exit
+/// sees first.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __async_with_raise {
-    ($kind:expr, $error:expr) => {{
+    ($error:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::raise::{KindNever as _, KindPropagate as _};
+        let error = $error;
+        #[allow(unreachable_code)]
+        let kind = (&&$crate::__private::raise::Probe(&error)).async_with_raise_kind();
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-        return $kind.raise($error);
+        return kind.raise(error);
     }};
 }
 pub use crate::__async_with_raise as raise;
-
-/// Drives a future to completion on the current thread, without a runtime.
-/// For doc examples and tests of the runtime-agnostic core.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = core::pin::pin!(future);
-    let thread = std::thread::current();
-    let waker = std::sync::Arc::new(ThreadWaker(thread)).into();
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
-
-struct ThreadWaker(std::thread::Thread);
-
-impl std::task::Wake for ThreadWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        self.0.unpark();
-    }
-}

@@ -8,10 +8,10 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
 
-use crate::__private::{CatchUnwind, PanicPayload, run_cancel_hook};
 #[cfg(doc)]
 use crate::AsyncContextManager;
-use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
+use crate::protocol::{Scope, catch_unwind, scope};
+use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
 ///
@@ -28,7 +28,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// number, decided at run time (open one connection per address in a
 /// list), with the same guarantees once it is itself used as the manager
 /// of an `async_with!`: every entry is exited exactly once, on every way
-/// out of the block, and sees how the block ended.
+/// out of the block, and sees how the block ended. Each entry goes through
+/// the crate's one protocol (see the crate docs, "One protocol"): traced,
+/// and cancelled through its `cancel` hook if the stack is dropped with it.
 ///
 /// | Python `AsyncExitStack` | JavaScript `AsyncDisposableStack` | here |
 /// |---|---|---|
@@ -210,23 +212,21 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
         M: PinnedContextManager + 'a,
         M::Error: Into<E>,
     {
-        let mut entered = Box::pin(Entered {
-            manager,
-            target: None,
-        });
-        let target = entered.as_mut().project().manager.enter().await?;
-        *entered.as_mut().project().target = Some(target);
+        let mut scope = Box::pin(scope(manager));
+        // From the poll in which enter returns, the scope keeps the
+        // target: a drop from here on cancels.
+        scope.as_mut().enter().await?;
         // SAFETY: the allocation is never moved out of: it is only reached
         // through `Pin::new_unchecked` and freed in place by `Box::from_raw`.
-        let entered = Box::into_raw(unsafe { Pin::into_inner_unchecked(entered) });
-        // SAFETY: `entered` is valid (just allocated). The reference points
-        // into a heap allocation that lives until the entry is exited or
-        // dropped, which needs `&mut self`: so not while the returned
-        // borrow of `&self` lives. Nothing else reads or writes the target
-        // before then.
-        let target = unsafe { (*entered).target.as_mut() };
-        self.entries.borrow_mut().push(entered);
-        Ok(target.expect("the target was stored above"))
+        let scope = Box::into_raw(unsafe { Pin::into_inner_unchecked(scope) });
+        // SAFETY: `scope` is valid (just allocated) and pinned (never moved).
+        // The reference points into a heap allocation that lives until the
+        // entry is exited or dropped, which needs `&mut self`: so not while
+        // the returned borrow of `&self` lives. Nothing else reads or writes
+        // the target before then.
+        let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
+        self.entries.borrow_mut().push(scope);
+        Ok(target.expect("the scope was entered above"))
     }
 
     /// Registers a callback to await on unwinding, whatever the outcome
@@ -344,10 +344,12 @@ where
                 Unwinding::Given => outcome.reborrow(),
                 Unwinding::Completed => Outcome::Completed,
                 Unwinding::Failed(error) => Outcome::Failed(Failure::with_display(error)),
-                Unwinding::Panicked(payload) => Outcome::Panicked(payload.view()),
+                Unwinding::Panicked(payload) => {
+                    Outcome::Panicked(Panic::from_payload(&mut **payload))
+                }
             };
             let (failed, panicked) = (view.is_failed(), view.is_panicked());
-            let result = CatchUnwind::new(entry.as_mut().exit(view)).await;
+            let result = catch_unwind(entry.as_mut().exit(view)).await;
             match result {
                 Ok(Ok(ExitAction::Suppress)) if failed => now = Unwinding::Completed,
                 Ok(Ok(_)) => {}
@@ -358,7 +360,7 @@ where
         }
         match now {
             Unwinding::Failed(error) => Err(error),
-            Unwinding::Panicked(payload) => payload.resume(),
+            Unwinding::Panicked(payload) => std::panic::resume_unwind(payload),
             Unwinding::Completed if block_failed => Ok(ExitAction::Suppress),
             Unwinding::Given | Unwinding::Completed => Ok(ExitAction::Propagate),
         }
@@ -429,7 +431,7 @@ enum Unwinding<E> {
     /// An entry failed.
     Failed(E),
     /// An entry panicked.
-    Panicked(PanicPayload),
+    Panicked(Box<dyn core::any::Any + Send>),
 }
 
 type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's>>;
@@ -438,38 +440,18 @@ type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's
 trait Entry<E> {
     /// Runs the exit; called once, after which the entry is dropped.
     fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E>;
-
-    /// Called instead of `exit` when the stack is dropped with the entry
-    /// still registered (see [`AsyncContextManager::cancel`]).
-    fn cancel(self: Pin<&mut Self>) {}
 }
 
-pin_project_lite::pin_project! {
-    /// A manager whose enter succeeded, with its target.
-    struct Entered<M: PinnedContextManager> {
-        #[pin]
-        manager: M,
-        target: Option<M::Target>,
-    }
-}
-
-impl<M, E> Entry<E> for Entered<M>
+/// An entered manager: its scope exits it, or cancels it when dropped
+/// still entered (see [`AsyncContextManager::cancel`]).
+impl<M, E> Entry<E> for Scope<M>
 where
     M: PinnedContextManager,
     M::Error: Into<E>,
 {
     fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E> {
-        let this = self.project();
-        let target = this.target.take().expect("an entry exits once");
-        let exit = this.manager.exit(target, outcome);
+        let exit = Scope::exit(self, outcome);
         Box::pin(async move { exit.await.map_err(Into::into) })
-    }
-
-    fn cancel(self: Pin<&mut Self>) {
-        let this = self.project();
-        if let Some(target) = this.target.take() {
-            this.manager.cancel(target);
-        }
     }
 }
 
@@ -544,8 +526,9 @@ impl<E> Default for Entries<'_, E> {
 
 impl<E> Drop for Entries<'_, E> {
     fn drop(&mut self) {
-        while let Some(mut entry) = self.pop() {
-            run_cancel_hook(|| entry.as_mut().cancel());
+        // Each entered manager's scope calls its `cancel` hook as it drops.
+        while let Some(entry) = self.pop() {
+            drop(entry);
         }
     }
 }

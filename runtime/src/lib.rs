@@ -48,6 +48,34 @@
 //! assert_eq!(log.into_inner(), ["open", "close Connected, completed: true"]);
 //! ```
 //!
+//! # One protocol
+//!
+//! [`async_with!`](macro@async_with), [`with()`](with()) and each entry of an
+//! [`AsyncExitStack`] drive a manager through the same code (the crate's
+//! `protocol` module), so every guarantee below holds for all three, and
+//! for every kind of manager (hand-written, `#[async_context]`, an exit
+//! stack used as a manager):
+//!
+//! 1. enter is awaited; if it fails, nothing else of this manager runs;
+//! 2. in the same poll in which enter returns the target, the target is
+//!    held by the manager's *scope* (no `.await` in between, so it cannot be
+//!    lost to a cancellation);
+//! 3. the block borrows the target, and runs with its panics caught (every
+//!    poll);
+//! 4. exit is awaited exactly once, with the [`Outcome`]: completed,
+//!    failed, or panicked with a view of the payload, then a panic resumes
+//!    with its original payload;
+//! 5. if the future is dropped between 2 and 4, the scope calls the
+//!    manager's [`cancel`](AsyncContextManager::cancel) hook, exactly once
+//!    (see "Cancellation");
+//! 6. with feature `tracing`, enter and exit are spans.
+//!
+//! What differs between entry points is only how the block is written and
+//! how its ending is replayed: `async_with!` keeps `return`, `?`, `break`
+//! and `continue` meaning the enclosing function's (below); `with()` takes
+//! an async closure and returns a value; an exit stack enters managers at
+//! run time and is itself one manager from outside.
+//!
 //! # How the block's ending reaches exit
 //!
 //! The block runs as an `async` block whose panics are caught, and whose
@@ -108,10 +136,10 @@
 //! aborted task). Python then delivers `CancelledError` into the block and
 //! still awaits `__aexit__`; Rust cannot await in `Drop`. The policy:
 //!
-//! - **Between enter and exit**, the target is held by a guard inside
-//!   `async_with!`, armed in the same poll in which enter returns it (no
-//!   `.await` in between, so a target is never lost). Dropping the future
-//!   calls the manager's synchronous
+//! - **Between enter and exit**, the target is held by the manager's scope
+//!   (step 2 of "One protocol", for every entry point), from the same poll
+//!   in which enter returns it (no `.await` in between, so a target is
+//!   never lost). Dropping the future calls the manager's synchronous
 //!   [`cancel`](AsyncContextManager::cancel) hook with the target, exactly
 //!   once, innermost manager first. The default hook drops the target.
 //! - **Async cleanup on cancellation** is the hook's to spawn: a manager
@@ -164,14 +192,17 @@
 // shows the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The macros name `::async_with::...`; this lets the crate's own tests use them.
+// `#[async_context]` names `::async_with::...`; this lets the crate's own
+// tests use it. (`async_with!` names this crate through `$crate`.)
 extern crate self as async_with;
 
+mod executor;
 mod exit_stack;
 mod generator;
 mod manager;
 mod managers;
 mod outcome;
+mod protocol;
 mod sync;
 mod with;
 
@@ -206,7 +237,17 @@ pub use with::with;
 /// Enters each manager left to right, runs the block with each pattern
 /// bound to `&mut target`, and awaits each exit right to left on every way
 /// out of the block. It is an expression: its value is the block's value.
-/// See the [crate docs](crate) for the rules.
+/// Each manager goes through the crate's one protocol (see the [crate
+/// docs](crate), "One protocol"), and the rules there say how each way out
+/// of the block is replayed.
+///
+/// The generated code names this crate through `$crate`, so a crate that
+/// renames the dependency (`aw = { package = "async-with", .. }`) or
+/// re-exports the macro works. A nested `async_with!` is recognised by a
+/// path ending in `async_with` (`async_with!`, `aw::async_with!`); one
+/// called through an alias (`use async_with::async_with as with_cm;`)
+/// inside another's block is expanded on its own, so its `return`, `?` and
+/// `break` cannot cross the enclosing block: call it by its name there.
 ///
 /// ```
 /// use async_with::{async_context, async_with};
@@ -231,8 +272,12 @@ pub use with::with;
 /// assert_eq!(async_with::__private::block_on(run(&log)), Ok(43));
 /// assert_eq!(log.into_inner(), ["enter a", "enter b", "exit b: completed", "exit a: completed"]);
 /// ```
-#[doc(inline)]
-pub use async_with_macros::async_with;
+#[macro_export]
+macro_rules! async_with {
+    ($($input:tt)*) => {
+        $crate::__private::async_with!($crate; $($input)*)
+    };
+}
 
 /// Turns an `async fn` with exactly one [`yield_!`](macro@yield_) into a
 /// function returning a manager (Python's `@asynccontextmanager`).

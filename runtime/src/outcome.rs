@@ -308,7 +308,7 @@ impl fmt::Display for Failure<'_> {
     }
 }
 
-/// The panic a block raised, borrowed from `async_with!`.
+/// The panic a block raised, borrowed from the caught payload.
 ///
 /// The usual payloads (`&'static str` and `String`, what `panic!` produces)
 /// are readable through [`Panic::message`]. Any other payload (from
@@ -318,8 +318,8 @@ impl fmt::Display for Failure<'_> {
 /// future.
 ///
 /// ```
-/// let mut payload = async_with::__private::PanicPayload::new(Box::new("boom"));
-/// let panic = payload.view();
+/// let mut payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+/// let panic = async_with::Panic::from_payload(&mut *payload);
 /// assert_eq!(panic.message(), Some("boom"));
 /// ```
 pub struct Panic<'a> {
@@ -328,14 +328,34 @@ pub struct Panic<'a> {
 }
 
 impl<'a> Panic<'a> {
-    pub(crate) fn message_only(message: &'a str) -> Self {
-        Panic {
-            message: Some(message),
-            payload: None,
+    /// Views a panic payload caught with [`std::panic::catch_unwind`], to
+    /// hand to exit as [`Outcome::Panicked`] while the payload itself stays
+    /// with the caller, who resumes it afterwards
+    /// ([`std::panic::resume_unwind`]). This is what `async_with!` does; a
+    /// manager driven by hand does the same with it.
+    ///
+    /// ```
+    /// use async_with::{Outcome, Panic};
+    ///
+    /// let mut payload = std::panic::catch_unwind(|| std::panic::panic_any(7_u32)).unwrap_err();
+    /// let outcome = Outcome::Panicked(Panic::from_payload(&mut *payload));
+    /// assert_eq!(outcome.to_string(), "panicked(<non-string payload>)");
+    /// drop(outcome);
+    /// // std::panic::resume_unwind(payload) would go on with the same panic.
+    /// assert_eq!(payload.downcast_ref::<u32>(), Some(&7));
+    /// ```
+    pub fn from_payload(payload: &'a mut (dyn Any + Send)) -> Self {
+        if payload.is::<&'static str>() || payload.is::<String>() {
+            let payload: &'a (dyn Any + Send) = payload;
+            let message = match payload.downcast_ref::<&'static str>() {
+                Some(message) => message,
+                None => payload.downcast_ref::<String>().map_or("", String::as_str),
+            };
+            return Panic {
+                message: Some(message),
+                payload: None,
+            };
         }
-    }
-
-    pub(crate) fn other(payload: &'a mut (dyn Any + Send)) -> Self {
         Panic {
             message: None,
             payload: Some(SyncWrapper::new(payload)),
@@ -352,8 +372,8 @@ impl<'a> Panic<'a> {
     /// The panic message, when the payload is a `&str` or a `String`.
     ///
     /// ```
-    /// let mut payload = async_with::__private::PanicPayload::new(Box::new(String::from("x")));
-    /// assert_eq!(payload.view().message(), Some("x"));
+    /// let mut payload: Box<dyn std::any::Any + Send> = Box::new(String::from("x"));
+    /// assert_eq!(async_with::Panic::from_payload(&mut *payload).message(), Some("x"));
     /// ```
     pub fn message(&self) -> Option<&'a str> {
         self.message
@@ -362,8 +382,8 @@ impl<'a> Panic<'a> {
     /// A payload that is neither `&str` nor `String`, for downcasting.
     ///
     /// ```
-    /// let mut payload = async_with::__private::PanicPayload::new(Box::new(7_u32));
-    /// let mut panic = payload.view();
+    /// let mut payload: Box<dyn std::any::Any + Send> = Box::new(7_u32);
+    /// let mut panic = async_with::Panic::from_payload(&mut *payload);
     /// assert_eq!(panic.payload_mut().and_then(|p| p.downcast_mut::<u32>()), Some(&mut 7));
     /// ```
     pub fn payload_mut(&mut self) -> Option<&mut (dyn Any + Send)> {

@@ -1,5 +1,6 @@
 //! Feature `tracing`: each manager's enter and exit as a span, with the
-//! block's outcome, how exit ended and how long each step took.
+//! block's outcome, how exit ended and how long each step took. Recorded by
+//! the protocol's `Scope`, so every entry point is traced alike.
 //!
 //! Spans are at `DEBUG` level, target `async_with`, named
 //! `async_with::enter` (fields `manager`, `result`, `elapsed_us`) and
@@ -144,10 +145,16 @@ mod tests {
         }
     }
 
+    /// Runs `scenario` under a recording subscriber; returns its spans.
+    fn spans_of(scenario: impl FnOnce()) -> Vec<String> {
+        let spans = Spans::default();
+        tracing::subscriber::with_default(spans.clone(), scenario);
+        spans.0.lock().unwrap().clone()
+    }
+
     #[test]
     fn enter_and_exit_are_spans_with_outcome_result_and_duration() {
-        let spans = Spans::default();
-        tracing::subscriber::with_default(spans.clone(), || {
+        let spans = spans_of(|| {
             crate::__private::block_on(async {
                 let ok: Result<u8, String> =
                     async { Ok(async_with!(n = resource() => { *n })) }.await;
@@ -164,7 +171,6 @@ mod tests {
                 assert_eq!(plain, 3);
             });
         });
-        let spans = spans.0.lock().unwrap().clone();
         // A generator is named by its function's path (with the impl's type
         // for a method); another manager by its type.
         let expected = [
@@ -176,6 +182,36 @@ mod tests {
             "async_with::exit manager=\"async_with::trace::tests::Pool::session\" outcome=completed result=\"propagate\" elapsed_us",
             "async_with::enter manager=\"async_with::managers::NullContext<i32>\" result=\"entered\" elapsed_us",
             "async_with::exit manager=\"async_with::managers::NullContext<i32>\" outcome=completed result=\"propagate\" elapsed_us",
+        ];
+        assert_eq!(spans, expected);
+    }
+
+    /// One protocol: `with()` and exit stack entries are traced exactly as
+    /// `async_with!` is.
+    #[test]
+    fn with_and_exit_stack_entries_record_the_same_spans() {
+        let spans = spans_of(|| {
+            crate::__private::block_on(async {
+                let value = crate::with(resource(), async |n: &mut u8| Ok::<_, String>(*n)).await;
+                assert_eq!(value, Ok(Some(1)));
+                let suppressed = crate::with(resource(), async |_: &mut u8| {
+                    Err::<(), _>("boom".to_string())
+                })
+                .await;
+                assert_eq!(suppressed, Ok(None));
+                let mut stack = crate::AsyncExitStack::<String>::default();
+                assert_eq!(*stack.enter(resource()).await.unwrap(), 1);
+                stack.close().await.unwrap();
+            });
+        });
+        let m = "manager=\"async_with::trace::tests::resource\"";
+        let expected = [
+            format!("async_with::enter {m} result=\"entered\" elapsed_us"),
+            format!("async_with::exit {m} outcome=completed result=\"propagate\" elapsed_us"),
+            format!("async_with::enter {m} result=\"entered\" elapsed_us"),
+            format!("async_with::exit {m} outcome=failed(\"boom\") result=\"suppress\" elapsed_us"),
+            format!("async_with::enter {m} result=\"entered\" elapsed_us"),
+            format!("async_with::exit {m} outcome=completed result=\"propagate\" elapsed_us"),
         ];
         assert_eq!(spans, expected);
     }

@@ -3,12 +3,16 @@
 use core::fmt;
 use core::pin::pin;
 
-use crate::__private::CatchUnwind;
+use crate::protocol::{after_exit, catch_unwind, scope};
 use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// Enters `manager`, awaits `body` with its target, and awaits exit on
 /// every way out of `body`: the guarantees of
-/// [`async_with!`](macro@crate::async_with) without a macro.
+/// [`async_with!`](macro@crate::async_with) without a macro, from the same
+/// implementation (see the crate docs, "One protocol"): exit once on
+/// every way out, the panic resumed after exit, the manager's `cancel`
+/// hook if this future is dropped while `body` runs, and with feature
+/// `tracing`, enter and exit spans.
 ///
 /// `body` is an async closure returning `Result<T, E>`; an `Err` is the
 /// block's failure, which exit sees in [`Outcome::Failed`] (as the closure
@@ -61,25 +65,18 @@ where
     M: PinnedContextManager,
     E: From<M::Error> + fmt::Debug + Send + Sync + 'static,
 {
-    let mut manager = pin!(manager);
-    let mut target = manager.as_mut().enter().await?;
-    let ended = CatchUnwind::new(body(&mut target)).await;
-    match ended {
-        Ok(Ok(value)) => {
-            let _ = manager.exit(target, Outcome::Completed).await?;
-            Ok(Some(value))
-        }
-        Ok(Err(error)) => {
-            let failure = Outcome::Failed(Failure::new(&error));
-            match manager.exit(target, failure).await? {
-                ExitAction::Suppress => Ok(None),
-                ExitAction::Propagate => Err(error),
-            }
-        }
-        Err(mut panic) => {
-            // The panic resumes whatever exit returns, as in `async_with!`.
-            let _ = manager.exit(target, Outcome::Panicked(panic.view())).await;
-            panic.resume()
-        }
+    let mut scope = pin!(scope(manager));
+    let target = scope.as_mut().enter().await?;
+    let mut ended = catch_unwind(body(target)).await;
+    let exited = scope
+        .exit_after(&mut ended, |result| match result {
+            Ok(_) => Outcome::Completed,
+            Err(error) => Outcome::Failed(Failure::new(error)),
+        })
+        .await;
+    match after_exit(ended, exited)? {
+        (Ok(value), _) => Ok(Some(value)),
+        (Err(_), ExitAction::Suppress) => Ok(None),
+        (Err(error), ExitAction::Propagate) => Err(error),
     }
 }

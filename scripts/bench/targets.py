@@ -34,6 +34,7 @@ ratio("5", "with() / async_with!, failing block", "closure_api/with_error", "clo
 ratio("6", "async_with! / (b) by hand, `?` fails", "error_path/async_with", "error_path/by_hand_b", 1.10)
 ratio("6", "(a) inline / (b) by hand", "error_path/inline_a", "error_path/by_hand_b", None)
 ratio("6", "(c) unguarded / (b) by hand", "error_path/unguarded_c", "error_path/by_hand_b", None)
+ratio("7", "async_with! / (b) by hand, block panics", "panic_path/async_with", "panic_path/by_hand_b", 1.10)
 
 print("| item | pair | medians | ratio | target | |")
 print("|---|---|---|---|---|---|")

@@ -1,0 +1,30 @@
+async fn golden() -> Result<u64, Error> {
+    let value = {
+        let mut scope = ::async_with::__private::pin!(
+            ::async_with::__private::scope(Connection::open())
+        );
+        let target = match scope.as_mut().enter().await {
+            ::core::result::Result::Ok(target) => target,
+            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+        };
+        let mut ended = ::async_with::__private::catch_unwind(async {
+                #[allow(unused_mut)]
+                let conn = target;
+                conn.len()
+            })
+            .await;
+        let exited = scope
+            .exit(
+                ::async_with::__private::outcome(
+                    &mut ended,
+                    |_| ::async_with::Outcome::Completed,
+                ),
+            )
+            .await;
+        match ::async_with::__private::after_exit(ended, exited) {
+            ::core::result::Result::Ok((value, _)) => value,
+            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+        }
+    };
+    Ok(value)
+}

@@ -1,0 +1,78 @@
+async fn golden() -> Result<u64, Error> {
+    let value = {
+        let mut scope = ::async_with::__private::pin!(
+            ::async_with::__private::scope(Connection::open())
+        );
+        let target = match scope.as_mut().enter().await {
+            ::core::result::Result::Ok(target) => target,
+            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+        };
+        #[allow(non_camel_case_types, dead_code)]
+        enum AsyncWithFlow0<V, T0> {
+            Value(V),
+            Exit0(T0),
+        }
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        let mut ended = ::async_with::__private::catch_unwind(async {
+                #[allow(unused_mut)]
+                let conn = target;
+                let value = {
+                    match ::async_with::__private::Branch::branch(conn.read().await) {
+                        ::core::ops::ControlFlow::Continue(value) => value,
+                        ::core::ops::ControlFlow::Break(residual) => {
+                            return AsyncWithFlow0::Exit0(residual);
+                        }
+                    }
+                };
+                AsyncWithFlow0::Value(value)
+            })
+            .await;
+        let exited = scope
+            .exit_after(
+                &mut ended,
+                |flow| match flow {
+                    AsyncWithFlow0::Exit0(residual) => {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::{
+                            EraseDebug as _, EraseError as _, EraseOpaque as _,
+                        };
+                        ::async_with::Outcome::Failed(
+                            (&&&::async_with::__private::Erase(residual)).failure(),
+                        )
+                    }
+                    _ => ::async_with::Outcome::Completed,
+                },
+            )
+            .await;
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        match ::async_with::__private::after_exit(ended, exited) {
+            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+            ::core::result::Result::Ok((flow, action)) => {
+                let value_type = match &flow {
+                    AsyncWithFlow0::Value(value) => {
+                        ::async_with::__private::type_of(value)
+                    }
+                    _ => ::core::marker::PhantomData,
+                };
+                match flow {
+                    AsyncWithFlow0::Value(value) => value,
+                    AsyncWithFlow0::Exit0(residual) => {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::{
+                            SuppressedOther as _, SuppressedUnit as _,
+                        };
+                        let suppressed = (&&::async_with::__private::SuppressedValue(
+                            value_type,
+                        ))
+                            .value();
+                        match ::async_with::__private::suppressed(action, suppressed) {
+                            ::core::option::Option::Some(value) => value,
+                            ::core::option::Option::None => match residual? {}
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(value)
+}
