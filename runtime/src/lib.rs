@@ -192,8 +192,9 @@
 // shows the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// `#[async_context]` names `::async_with::...`; this lets the crate's own
-// tests use it. (`async_with!` names this crate through `$crate`.)
+// `#[async_context]` names `::async_with::...` by default (`crate = path`
+// otherwise); this lets the crate's own tests use it. (`async_with!` names
+// this crate through `$crate`.)
 extern crate self as async_with;
 
 mod executor;
