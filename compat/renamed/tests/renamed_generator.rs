@@ -9,8 +9,10 @@ use aw::async_context;
 async fn logged(log: &RefCell<Vec<String>>) -> Result<u32, String> {
     log.borrow_mut().push("enter".to_string());
     let (n, exit) = yield_!(1);
-    log.borrow_mut()
-        .push(format!("exit {n}: {}", exit.inspect(|outcome| outcome.to_string())));
+    log.borrow_mut().push(format!(
+        "exit {n}: {}",
+        exit.inspect(|outcome| outcome.to_string())
+    ));
     Ok(())
 }
 
@@ -32,6 +34,11 @@ fn a_generator_works_through_a_renamed_dependency() {
     );
     assert_eq!(
         log.into_inner(),
-        ["enter", "exit 1: completed", "enter", "exit 1: failed(\"bad x\")"]
+        [
+            "enter",
+            "exit 1: completed",
+            "enter",
+            "exit 1: failed(\"bad x\")"
+        ]
     );
 }
