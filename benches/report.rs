@@ -68,6 +68,11 @@ fn main() {
     allocation_row("6", "error path, (b) by hand", || {
         support::by_hand_error(black_box(true))
     });
+    allocation_row(
+        "2",
+        "error path, async_with!, #[async_context] manager",
+        || support::macro_generator_error(black_box(true)),
+    );
     allocation_row("5", "with(), closure API", support::closure_1);
     allocation_row("5", "with(), failing block", || {
         support::closure_error(black_box(true))
@@ -118,6 +123,17 @@ fn main() {
         let overhead = (with as f64 - by_hand as f64) / managers as f64;
         println!("| {managers} | {with} | {by_hand} | {overhead:+} | {generator} |");
     }
+    println!();
+    // Item 2: the generator form against the same manager written by hand,
+    // both in `async_with!`.
+    let (generator, hand_written) = (
+        size_of_val(&support::macro_generator_1()),
+        size_of_val(&support::macro_1()),
+    );
+    println!(
+        "Item 2, one manager in async_with!: #[async_context] {generator} bytes, hand-written {hand_written} bytes: {:+} (target ≤ +32)",
+        generator as i64 - hand_written as i64
+    );
     println!();
     println!(
         "For scale: (a) inline {} bytes, (c) unguarded {} bytes, one `generator()` manager {} bytes.",

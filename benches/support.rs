@@ -311,6 +311,33 @@ pub async fn macro_generator_8() -> u64 {
 
 // ---- item 6: the error path ----
 
+/// [`Fallible`] as an `#[async_context]` generator: its teardown looks at
+/// the failure as `Fallible::exit` does.
+#[async_context]
+pub async fn fallible_generator() -> Result<u64, Oops> {
+    yield_once().await;
+    let (target, exit) = yield_!(black_box(1));
+    yield_once().await;
+    black_box(target);
+    black_box(exit.inspect(|outcome| {
+        outcome
+            .failure()
+            .is_some_and(|failure| failure.is::<Oops>())
+    }));
+    Ok(())
+}
+
+/// [`macro_error`] with the generator: the block fails with `?`, the
+/// teardown sees the failure, the error propagates.
+pub async fn macro_generator_error(fail: bool) -> Result<u64, Oops> {
+    let value = async_with!(n = fallible_generator() => {
+        yield_once().await;
+        check(fail)?;
+        *n
+    });
+    Ok(value)
+}
+
 /// `async_with!`: the block fails with `?`, exit sees the failure, the
 /// error propagates.
 pub async fn macro_error(fail: bool) -> Result<u64, Oops> {

@@ -241,7 +241,7 @@ fn rule_16_returning_before_yield_panics_naming_the_function() {
         .unwrap_or_default();
     assert_eq!(
         message,
-        "#[async_context] function `maybe_yield` didn't yield"
+        "#[async_context] function `generator::maybe_yield` didn't yield"
     );
 
     // The same function yields when it does not return early.
@@ -393,19 +393,165 @@ fn rule_18_yield_inside_an_async_with_block_inside_the_generator() {
     );
 }
 
-#[test]
-fn exit_handle_used_outside_its_teardown_panics() {
-    use std::sync::Mutex;
-    static LEAKED: Mutex<Option<Exit>> = Mutex::new(None);
+// ---- Result aliases: the return type's `Result` gives target and error ----
 
-    #[async_context]
-    async fn leaks() {
-        let ((), exit) = yield_!(());
-        *LEAKED.lock().unwrap() = Some(exit);
+#[async_context]
+async fn open_file(fail: bool) -> std::io::Result<String> {
+    if fail {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
     }
-    async_with::__private::block_on(async { async_with!(leaks() => {}) });
-    let exit = LEAKED.lock().unwrap().take().unwrap();
-    assert!(exit.is_completed());
-    let outside = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exit.inspect(|_| ())));
-    assert!(outside.is_err());
+    let (contents, _exit) = yield_!("contents".to_string());
+    drop(contents);
+    Ok(())
+}
+
+#[test]
+fn an_io_result_generator_yields_its_ok_type_and_fails_with_io_error() {
+    async fn read(fail: bool) -> std::io::Result<usize> {
+        Ok(async_with!(contents = open_file(fail) => { contents.len() }))
+    }
+    assert_eq!(async_with::__private::block_on(read(false)).unwrap(), 8);
+    let error = async_with::__private::block_on(read(true)).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
+    // The manager's types, as the type system read them from the alias.
+    let _: async_with::Generator<String, std::io::Error, _> = open_file(false);
+}
+
+#[async_context]
+async fn connect(log: &Log, fail_close: bool) -> anyhow::Result<u16> {
+    log.push("connect");
+    let (port, exit) = yield_!(8080);
+    if fail_close {
+        anyhow::bail!("close failed on port {port}");
+    }
+    log.push(format!("close {port} completed={}", exit.is_completed()));
+    Ok(())
+}
+
+#[test]
+fn an_anyhow_result_generator_fails_with_anyhow_error() {
+    async fn serve(log: &Log, fail_close: bool) -> anyhow::Result<u16> {
+        Ok(async_with!(port = connect(log, fail_close) => { *port + 1 }))
+    }
+    let log = Log::default();
+    let served = async_with::__private::block_on(serve(&log, false)).unwrap();
+    assert_eq!(served, 8081);
+    let error = async_with::__private::block_on(serve(&log, true)).unwrap_err();
+    assert_eq!(error.to_string(), "close failed on port 8080");
+    assert_eq!(
+        log.events(),
+        ["connect", "close 8080 completed=true", "connect"]
+    );
+}
+
+#[derive(Debug, PartialEq)]
+struct PoolError(&'static str);
+
+/// A crate's own alias.
+type PoolResult<T> = Result<T, PoolError>;
+
+#[async_context]
+async fn checkout(available: u32) -> PoolResult<u32> {
+    if available == 0 {
+        return Err(PoolError("exhausted"));
+    }
+    let (_slot, _exit) = yield_!(available - 1);
+    Ok(())
+}
+
+/// An alias whose name says nothing: `fallible` tells the macro.
+type Lease = Result<u32, PoolError>;
+
+#[async_context(fallible)]
+async fn lease(available: u32) -> Lease {
+    if available == 0 {
+        return Err(PoolError("no lease"));
+    }
+    let (_lease, _exit) = yield_!(available);
+    Ok(())
+}
+
+#[test]
+fn a_crate_alias_and_an_unnamed_alias_with_fallible_are_fallible_generators() {
+    async fn take(available: u32) -> Result<(u32, u32), PoolError> {
+        let slot = async_with!(slot = checkout(available) => { *slot });
+        let lease = async_with!(lease = lease(available) => { *lease });
+        Ok((slot, lease))
+    }
+    assert_eq!(async_with::__private::block_on(take(3)), Ok((2, 3)));
+    assert_eq!(
+        async_with::__private::block_on(take(0)),
+        Err(PoolError("exhausted"))
+    );
+}
+
+/// Yields a `Result` value and cannot fail: `infallible` tells the macro.
+#[async_context(infallible)]
+async fn last_status(log: &Log) -> Result<u8, String> {
+    let (status, _exit) = yield_!(Err("not run yet".to_string()));
+    log.push(format!("status {status:?}"));
+}
+
+#[test]
+fn an_infallible_generator_can_yield_a_result_value() {
+    let log = Log::default();
+    // No error type to propagate: it works in a function returning `()`.
+    async_with::__private::block_on(async {
+        async_with!(status = last_status(&log) => {
+            assert!(status.is_err());
+            *status = Ok(0);
+        });
+    });
+    assert_eq!(log.events(), ["status Ok(0)"]);
+    let _: async_with::Generator<Result<u8, String>, std::convert::Infallible, _> =
+        last_status(&log);
+}
+
+/// A struct whose name ends in `Result`, without generic arguments, is a
+/// target like any other.
+#[derive(Debug, PartialEq)]
+struct SearchResult {
+    hits: u32,
+}
+
+#[async_context]
+async fn search() -> SearchResult {
+    let (_result, _exit) = yield_!(SearchResult { hits: 3 });
+}
+
+#[test]
+fn a_type_named_like_a_result_without_arguments_is_a_target() {
+    let hits = async_with::__private::block_on(async { async_with!(r = search() => { r.hits }) });
+    assert_eq!(hits, 3);
+}
+
+#[test]
+fn yield_without_a_value_lends_unit() {
+    #[async_context]
+    async fn lock(log: &Log) {
+        log.push("acquire");
+        let ((), exit) = yield_!();
+        log.push(format!("release completed={}", exit.is_completed()));
+    }
+    let log = Log::default();
+    async_with::__private::block_on(async { async_with!(lock(&log) => { log.push("inside") }) });
+    assert_eq!(
+        log.events(),
+        ["acquire", "inside", "release completed=true"]
+    );
+}
+
+#[test]
+fn arguments_keep_their_patterns_mut_and_raw_names() {
+    #[async_context]
+    async fn sum(r#type: u8, mut count: u8, (a, b): (u8, u8)) -> u8 {
+        count += r#type + a + b;
+        let (_sum, _exit) = yield_!(count);
+    }
+    let value =
+        async_with::__private::block_on(async { async_with!(n = sum(1, 2, (3, 4)) => { *n }) });
+    assert_eq!(value, 10);
 }

@@ -1,29 +1,169 @@
 //! `#[async_context]`: an `async fn` with exactly one `yield_!(target)`
 //! becomes a function returning a manager (Python's
 //! `@asynccontextmanager`). The protocol is checked here, at compile time:
-//! exactly one `yield_!`, not in a loop, closure, async block or nested fn.
+//! exactly one `yield_!`, not in a loop, closure, async block, nested fn or
+//! another macro's arguments. After a misuse the function is still emitted
+//! (its signature kept, its body replaced), so only the misuse is reported.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{
-    Expr, FnArg, GenericArgument, GenericParam, Ident, ItemFn, Lifetime, LifetimeParam, Macro,
-    PathArguments, ReturnType, Stmt, Type,
+    Expr, FnArg, GenericParam, Ident, ItemFn, Lifetime, LifetimeParam, Macro, Meta, Pat, PatIdent,
+    ReturnType, Stmt, Token, Type,
 };
 
 use crate::parse::AsyncWith;
 
-pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    if let Some(first) = args.into_iter().next() {
-        return Err(syn::Error::new(
-            first.span(),
-            "`#[async_context]` takes no arguments",
-        ));
+pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(func) => func,
+        // Not a function: the item as written, and the parse error.
+        Err(error) => {
+            let error = error.into_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let mut errors = Vec::new();
+    let options = Options::parse(args).unwrap_or_else(|error| {
+        errors.push(error);
+        Options::default()
+    });
+    let func = expand(func, &options, &mut errors);
+    let errors = errors.into_iter().map(syn::Error::into_compile_error);
+    quote!(#(#errors)* #func)
+}
+
+/// `#[async_context(...)]` options.
+struct Options {
+    /// `crate = path`: how the generated code names the `async-with`
+    /// crate, for a crate that renames or re-exports it.
+    krate: syn::Path,
+    /// `infallible`: the return type is the target, whatever it is.
+    infallible: bool,
+    /// `fallible`: the return type is a `Result`, whatever its name.
+    fallible: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            krate: syn::parse_quote!(::async_with),
+            infallible: false,
+            fallible: false,
+        }
     }
-    let mut func: ItemFn = syn::parse2(item)?;
+}
+
+impl Options {
+    fn parse(args: TokenStream) -> syn::Result<Options> {
+        let mut options = Options::default();
+        let list = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
+        for meta in list {
+            let span = meta.path().span();
+            match &meta {
+                Meta::Path(path) if path.is_ident("infallible") => options.infallible = true,
+                Meta::Path(path) if path.is_ident("fallible") => options.fallible = true,
+                Meta::NameValue(name_value) if name_value.path.is_ident("crate") => {
+                    match &name_value.value {
+                        Expr::Path(path) if path.qself.is_none() => {
+                            options.krate = path.path.clone();
+                        }
+                        other => {
+                            return Err(syn::Error::new(
+                                other.span(),
+                                "`crate = ...` takes the path of the `async-with` crate, \
+                                 as in `crate = ::my_reexport::async_with`",
+                            ));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(syn::Error::new(
+                        span,
+                        "unknown option: `#[async_context]` takes `infallible` (the return type \
+                         is the target), `fallible` (the return type is a `Result` alias) \
+                         or `crate = path` (where the `async-with` crate is)",
+                    ));
+                }
+            }
+            if options.infallible && options.fallible {
+                return Err(syn::Error::new(
+                    span,
+                    "`infallible` and `fallible` exclude each other",
+                ));
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// What the declared return type means.
+enum Returns {
+    /// `-> T` (or nothing): infallible, `T` is the target.
+    Target(TokenStream),
+    /// `-> R` where `R` is a `Result`: its `Ok` type is the target, its
+    /// `Err` type the error (read by the type system, [`FallibleReturn`]).
+    Result(Type),
+}
+
+impl Returns {
+    /// A return type named `Result` (`Result<T, E>`, `io::Result<T>`,
+    /// `anyhow::Result<T>`, `fmt::Result`) or `...Result<..>` with generic
+    /// arguments (`MyResult<T>`) is read as a `Result`, unless the options
+    /// say otherwise; the type system then checks that it is one and gives
+    /// its target and error, whatever the alias's parameters are.
+    fn of(output: &ReturnType, options: &Options) -> Returns {
+        let ty = match output {
+            ReturnType::Default => return Returns::Target(quote!(())),
+            ReturnType::Type(_, ty) => ty,
+        };
+        let named_result = match &**ty {
+            Type::Path(path) if path.qself.is_none() => {
+                path.path.segments.last().is_some_and(|last| {
+                    last.ident == "Result"
+                        || (last.ident.to_string().ends_with("Result") && !last.arguments.is_none())
+                })
+            }
+            _ => false,
+        };
+        if options.fallible || (named_result && !options.infallible) {
+            Returns::Result((**ty).clone())
+        } else {
+            Returns::Target(ty.to_token_stream())
+        }
+    }
+
+    /// Target, error, and what the body evaluates to.
+    fn types(&self, krate: &syn::Path) -> (TokenStream, TokenStream, TokenStream) {
+        match self {
+            Returns::Target(target) => (
+                target.clone(),
+                quote!(::core::convert::Infallible),
+                quote!(()),
+            ),
+            Returns::Result(ty) => {
+                let span = ty.span();
+                let fallible = quote_spanned!(span=> <#ty as #krate::__private::FallibleReturn>);
+                (
+                    quote_spanned!(span=> #fallible::Target),
+                    quote_spanned!(span=> #fallible::Error),
+                    quote_spanned!(span=> ::core::result::Result<(), #fallible::Error>),
+                )
+            }
+        }
+    }
+}
+
+/// The function with its new signature, and its body rewritten. After a
+/// misuse, the body is replaced by one that type-checks, so that the
+/// function's callers compile and only the misuse is reported.
+fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> ItemFn {
     if func.sig.asyncness.is_none() {
-        return Err(syn::Error::new(
+        errors.push(syn::Error::new(
             func.sig.fn_token.span,
             "`#[async_context]` goes on an `async fn`",
         ));
@@ -38,7 +178,7 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         inside: None,
     };
     finder.visit_block_mut(&mut func.block);
-    let mut errors = finder.errors;
+    errors.append(&mut finder.errors);
     match finder.found.len() {
         0 => errors.push(syn::Error::new(
             func.sig.ident.span(),
@@ -53,27 +193,28 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
             "a second `yield_!`: an `#[async_context]` function yields exactly once",
         )),
     }
-    if let Some(mut error) = errors.pop() {
-        for other in errors {
-            error.combine(other);
-        }
-        return Err(error);
-    }
+    let body_ok = errors.is_empty();
 
-    let (target, error, body_output) = split_output(&func.sig.output);
+    let returns = Returns::of(&func.sig.output, options);
+    let krate = &options.krate;
+    let (target, error, body_output) = returns.types(krate);
     let lifetimes = name_elided_lifetimes(&mut func);
-    let captures = lifetimes
+    let captures: Vec<TokenStream> = lifetimes
         .iter()
-        .map(|lifetime| quote!(+ ::async_with::__private::Captures<#lifetime>));
+        .map(|lifetime| quote!(+ #krate::__private::Captures<#lifetime>))
+        .collect();
     // The concrete manager type (not `impl PinnedContextManager`) so that
     // the enter/exit futures' auto traits (`Send`) are visible to callers.
-    func.sig.output = syn::parse2(quote! {
-        -> ::async_with::Generator<
+    func.sig.output = syn::parse_quote! {
+        -> #krate::Generator<
             #target,
             #error,
-            impl ::core::future::Future<Output = #body_output> #(#captures)*
+            impl #krate::__private::Body<
+                #target,
+                Future = impl ::core::future::Future<Output = #body_output> #(#captures)*
+            > #(#captures)*
         >
-    })?;
+    };
     // A trait may declare the method as returning `impl PinnedContextManager`.
     func.attrs
         .push(syn::parse_quote!(#[allow(refining_impl_trait)]));
@@ -82,58 +223,49 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     // Arguments move into the body as an `async fn` moves them, patterns
     // included.
     let mut rebind = Vec::new();
+    let mut args = Vec::new();
     for (index, arg) in func.sig.inputs.iter_mut().enumerate() {
         if let FnArg::Typed(typed) = arg {
-            let ident = format_ident!("arg{}", index, span = Span::mixed_site());
+            // A plain name stays the argument's name (for the messages of
+            // the borrow checker); other patterns bind from a fresh name.
+            let ident = match &*typed.pat {
+                Pat::Ident(PatIdent {
+                    by_ref: None,
+                    subpat: None,
+                    ident,
+                    ..
+                }) if ident != "self" => ident.clone(),
+                _ => format_ident!("arg{}", index, span = Span::mixed_site()),
+            };
             let pat = std::mem::replace(&mut *typed.pat, syn::parse_quote!(#ident));
             rebind.push(quote!(let #pat = #ident;));
+            args.push(ident);
         }
     }
     let block = &func.block;
-    let body = quote_spanned! {Span::mixed_site()=>
-        {
-            ::async_with::__private::Generator::<#target, #error, _>::new(#name, move |#co| async move {
-                #(#rebind)*
-                #block
-            })
-        }
-    };
-    func.block = syn::parse2(body)?;
-    Ok(func.into_token_stream())
-}
-
-/// `-> Result<T, E>` gives `(T, E, Result<(), E>)`; `-> T` gives
-/// `(T, Infallible, ())`: target, error, and what the body evaluates to.
-fn split_output(output: &ReturnType) -> (TokenStream, TokenStream, TokenStream) {
-    let infallible = quote!(::core::convert::Infallible);
-    let ty = match output {
-        ReturnType::Default => return (quote!(()), infallible, quote!(())),
-        ReturnType::Type(_, ty) => ty,
-    };
-    if let Type::Path(path) = &**ty {
-        if let Some(last) = path.path.segments.last() {
-            if last.ident == "Result" {
-                if let PathArguments::AngleBracketed(args) = &last.arguments {
-                    let types: Vec<&Type> = args
-                        .args
-                        .iter()
-                        .filter_map(|arg| match arg {
-                            GenericArgument::Type(ty) => Some(ty),
-                            _ => None,
-                        })
-                        .collect();
-                    if let [target, error] = types[..] {
-                        return (
-                            target.to_token_stream(),
-                            error.to_token_stream(),
-                            quote!(::core::result::Result<(), #error>),
-                        );
-                    }
-                }
+    let body = if body_ok {
+        quote_spanned! {Span::mixed_site()=>
+            {
+                #krate::__private::Generator::<#target, #error, _>::new(move |#co| async move {
+                    #(#rebind)*
+                    #block
+                })
             }
         }
-    }
-    (ty.to_token_stream(), infallible, quote!(()))
+    } else {
+        quote_spanned! {Span::mixed_site()=>
+            {
+                #krate::__private::Generator::<#target, #error, _>::new(move |#co| async move {
+                    let _ = (#co, #(#args,)*);
+                    let output: #body_output = ::core::unimplemented!();
+                    #[allow(unreachable_code)]
+                    output
+                })
+            }
+        }
+    };
+    func.block = syn::parse2(body).expect("a block");
+    func
 }
 
 /// Names the elided lifetimes of the arguments (`&T`, `'_`, `&self`) so the
@@ -232,7 +364,13 @@ impl YieldFinder {
                     ));
                 }
                 let co = &self.co;
-                let value = &mac.tokens;
+                let value = match yielded_value(mac) {
+                    Ok(value) => value,
+                    Err(error) => {
+                        self.errors.push(error);
+                        quote!(::core::unimplemented!())
+                    }
+                };
                 Some(syn::parse_quote_spanned!(span=> #co.yield_(#value).await))
             }
             Some("async_with") => {
@@ -259,6 +397,20 @@ impl YieldFinder {
                 None
             }
         }
+    }
+}
+
+/// The value of `yield_!(value)`; `yield_!()` yields `()`.
+fn yielded_value(mac: &Macro) -> syn::Result<TokenStream> {
+    let values = mac.parse_body_with(Punctuated::<Expr, Token![,]>::parse_terminated)?;
+    match values.len() {
+        0 => Ok(quote!(())),
+        1 => Ok(values[0].to_token_stream()),
+        _ => Err(syn::Error::new(
+            values[1].span(),
+            "`yield_!` hands the block one target: to lend several values, yield a tuple, \
+             `yield_!((a, b))`",
+        )),
     }
 }
 
@@ -313,5 +465,47 @@ impl VisitMut for YieldFinder {
         self.within("a nested item", |this| {
             visit_mut::visit_item_mut(this, item)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn crate_option_names_the_crate_everywhere() {
+        let output = super::async_context(
+            quote!(crate = ::facade::aw),
+            quote! {
+                async fn f() -> std::io::Result<u8> {
+                    let (_n, _exit) = yield_!(1);
+                    Ok(())
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains(":: facade :: aw :: Generator"), "{output}");
+        assert!(
+            output.contains(":: facade :: aw :: __private :: FallibleReturn"),
+            "{output}"
+        );
+        assert!(!output.contains(":: async_with ::"), "{output}");
+    }
+
+    #[test]
+    fn a_misuse_keeps_the_function_with_its_signature() {
+        let output = super::async_context(
+            quote!(),
+            quote! {
+                pub async fn twice(n: u8) -> u8 {
+                    let (_a, _exit) = yield_!(n);
+                    let (_b, _exit) = yield_!(n);
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains("compile_error !"), "{output}");
+        assert!(output.contains("pub fn twice"), "{output}");
+        assert!(output.contains("unimplemented !"), "{output}");
     }
 }

@@ -26,9 +26,7 @@ pub fn async_with(input: TokenStream) -> TokenStream {
 /// `@asynccontextmanager` for Rust. Documented in the `async-with` crate, which re-exports it.
 #[proc_macro_attribute]
 pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
-    generator::async_context(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    generator::async_context(args.into(), item.into()).into()
 }
 
 /// The suspension point of an `#[async_context]` function. Outside an `#[async_context]` function (which

@@ -1,140 +1,140 @@
 //! The driver behind `#[async_context]`: an `async fn` body suspended at its
 //! one `yield_!`, kept inside the manager (no allocation).
 //!
-//! The body and its driver talk through a slot that lives on the driver's
-//! stack for the duration of one poll, published in a thread-local (the
-//! design of `async-stream`). Each generator has a unique id, and every
-//! access checks it, so a handle used anywhere but inside its own
-//! generator's poll panics instead of reading another slot.
+//! The body and its driver exchange values through a [`Shared`] block that
+//! is a field of the pinned [`Generator`] itself: the target going out at
+//! `yield_!`, the target coming back in at exit, and the block's outcome
+//! while the teardown runs. The body is started lazily, on the first poll
+//! of enter, when the generator is pinned: only then is the block's address
+//! final, and the body receives it inside its [`Co`]. No thread-local, no
+//! global id: a `Co` is made by its own generator, for its own block, and
+//! lives inside that generator's body.
 
 use core::cell::Cell;
 use core::convert::Infallible;
 use core::future::Future;
-use core::marker::PhantomData;
+use core::marker::{PhantomData, PhantomPinned};
 use core::pin::Pin;
-use core::ptr;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::task::{Context, Poll};
 
 use crate::{ExitAction, Outcome, PinnedContextManager};
 
-/// What the generator's body publishes while one of its polls runs.
-#[derive(Clone, Copy)]
-struct Current {
-    id: usize,
-    /// `*mut Option<T>` of the generator with this id: the target going
-    /// out at `yield_!`, or coming back in at resumption.
-    target: *mut (),
-    /// `*const ExitShared` during teardown polls, null before.
-    exit: *const ExitShared<'static>,
+/// What the body and the driver share, inside the pinned generator.
+///
+/// Reached by the driver through the generator's pinned projection and by
+/// the body through the pointer in its [`Co`]; only shared references are
+/// ever made to it (every field is a `Cell`), and it is `!Unpin` so that a
+/// `&mut Generator` never claims it uniquely.
+struct Shared<T> {
+    exit: ExitChannel,
+    /// The target: put here by `yield_!` on its way out, taken by enter;
+    /// put back by exit, taken by `yield_!` when it resumes. The one place
+    /// the target is kept while it travels.
+    target: Cell<Option<T>>,
+    _pinned: PhantomPinned,
 }
 
-const NONE: Current = Current {
-    id: 0,
-    target: ptr::null_mut(),
-    exit: ptr::null(),
-};
-
-std::thread_local! {
-    static CURRENT: Cell<Current> = const { Cell::new(NONE) };
+/// The part of [`Shared`] that [`Exit`] reads: not generic, so `Exit` is not.
+struct ExitChannel {
+    /// The block's outcome, published by `ExitFuture::poll` for the
+    /// duration of one poll of the body, null otherwise. Atomic because
+    /// `Exit` is `Sync` (relaxed: a scoped thread reading it was spawned
+    /// during the poll, after the store).
+    outcome: AtomicPtr<Outcome<'static>>,
+    /// How the block ended: set when exit is called, before any `Exit`
+    /// exists, and only read afterwards.
+    kind: Cell<OutcomeKind>,
+    /// Set by [`Exit::suppress`] (atomic: `Exit` is `Sync`).
+    suppress: AtomicBool,
 }
 
-/// Ids start at 1; 0 means "no generator is being polled".
-static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+/// Resets the published outcome when a poll of the body ends, also by
+/// unwinding, so that the pointer never outlives the poll.
+struct Unpublish<'a>(&'a ExitChannel);
 
-/// What the teardown shares with the exit in progress.
-struct ExitShared<'a> {
-    outcome: &'a Outcome<'a>,
-    suppress: Cell<bool>,
-}
-
-/// Publishes a slot for one poll, restoring the previous one on drop (also
-/// on unwind), so generators polled inside other generators nest.
-struct Publish {
-    previous: Current,
-}
-
-impl Publish {
-    fn new(current: Current) -> Self {
-        Publish {
-            previous: CURRENT.with(|cell| cell.replace(current)),
-        }
-    }
-}
-
-impl Drop for Publish {
+impl Drop for Unpublish<'_> {
+    #[inline]
     fn drop(&mut self) {
-        CURRENT.with(|cell| cell.set(self.previous));
+        self.0.outcome.store(ptr::null_mut(), Ordering::Relaxed);
     }
 }
 
-/// The published slot, if the generator `id` is the one being polled.
-fn current(id: usize) -> Option<Current> {
-    let current = CURRENT.with(Cell::get);
-    (current.id == id && id != 0).then_some(current)
+/// The capability to yield `T` from one generator's body. Made by the
+/// generator when it starts its body, and moved into it; `yield_!` uses it.
+pub struct Co<T> {
+    /// The `shared` field of the pinned generator whose body holds this
+    /// `Co`: valid for as long as the body exists, because the body is
+    /// another field of the same generator, dropped first.
+    shared: NonNull<Shared<T>>,
 }
 
-/// The capability to yield `T` from one generator's body. Created by the
-/// generator, moved into its body; `yield_!` uses it.
-pub struct Co<T> {
-    id: usize,
-    _target: PhantomData<fn(T) -> T>,
-}
+// SAFETY: a `Co` is only dereferenced by the body that holds it, while its
+// generator polls that body, which takes `Pin<&mut Generator>`: the thread
+// doing so has exclusive access to the whole generator, `Shared` included.
+// Sending the body (inside the generator) sends that access with it; the
+// target travelling through `Shared` is a `T`, hence `T: Send`.
+unsafe impl<T: Send> Send for Co<T> {}
 
 impl<T> Co<T> {
     /// `yield_!(value)`: hands `value` to the `async_with!` block, suspends
     /// until the block has ended, then evaluates to the target given back
     /// and the [`Exit`] describing how the block ended.
-    pub fn yield_(&self, value: T) -> YieldFuture<T> {
+    pub fn yield_(&self, value: T) -> YieldFuture<'_, T> {
+        // The body runs only inside its generator's polls: enter takes the
+        // target when this poll returns.
+        self.shared().target.set(Some(value));
         YieldFuture {
-            id: self.id,
-            value: Some(value),
+            shared: self.shared,
+            _co: PhantomData,
         }
+    }
+
+    fn shared(&self) -> &Shared<T> {
+        // SAFETY: see the `shared` field: the pointee is alive while the
+        // body holding this `Co` exists, and is only accessed through
+        // shared references (its fields are `Cell`s).
+        unsafe { self.shared.as_ref() }
     }
 }
 
-/// The future of `yield_!`.
-pub struct YieldFuture<T> {
-    id: usize,
-    value: Option<T>,
+/// The future of `yield_!`. It borrows its [`Co`] for `'co`, and so does the
+/// [`Exit`] it evaluates to: neither can leave the function's body.
+pub struct YieldFuture<'co, T> {
+    shared: NonNull<Shared<T>>,
+    _co: PhantomData<&'co Co<T>>,
 }
 
-impl<T> Unpin for YieldFuture<T> {}
+// SAFETY: as for `Co`: the pointer is the `Co`'s own, used only while the
+// generator polls the body holding this future.
+unsafe impl<T: Send> Send for YieldFuture<'_, T> {}
 
-impl<T> Future for YieldFuture<T> {
-    type Output = (T, Exit);
+impl<T> Unpin for YieldFuture<'_, T> {}
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit)> {
-        let this = self.get_mut();
-        let current =
-            current(this.id).expect("`yield_!` polled outside its own #[async_context] function");
-        // SAFETY: `current(this.id)` matched, so `target` was published by
-        // `Generator<T, ..>::poll_body` of the generator that created this
-        // future's `Co<T>` (ids are unique), for a slot of type `Option<T>`
-        // that lives on that poll's stack frame. We are inside that poll
-        // (the slot is unpublished when it returns), and the driver does not
-        // touch the slot until the body's poll returns, so this is the only
-        // live access.
-        let slot = unsafe { &mut *current.target.cast::<Option<T>>() };
-        match this.value.take() {
-            Some(value) => {
-                // First poll: hand the target out and suspend. The driver
-                // sees it when the body's poll returns; no wake-up needed.
-                *slot = Some(value);
-                Poll::Pending
-            }
-            None => match (slot.take(), current.exit.is_null()) {
-                (Some(target), false) => {
-                    // SAFETY: non-null `exit` was published by
-                    // `ExitFuture::poll` from a reference to an
-                    // `ExitShared` that outlives that poll; we only read it.
-                    let shared = unsafe { &*current.exit };
-                    let kind = OutcomeKind::of(shared.outcome);
-                    Poll::Ready((target, Exit { id: this.id, kind }))
-                }
-                _ => Poll::Pending,
-            },
+impl<'co, T> Future for YieldFuture<'co, T> {
+    type Output = (T, Exit<'co>);
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<(T, Exit<'co>)> {
+        // SAFETY: the pointer was copied from the `Co` this future borrows,
+        // so the body holding both is alive (see `Co::shared`).
+        let shared = unsafe { self.shared.as_ref() };
+        // Resumed only by exit, which publishes the block's outcome and has
+        // given the target back. Before that (the poll of enter that reached
+        // `yield_!`), stay suspended with the target out: enter takes it
+        // when the body's poll returns, no wake-up needed.
+        if shared.exit.outcome.load(Ordering::Relaxed).is_null() {
+            return Poll::Pending;
         }
+        let Some(target) = shared.target.take() else {
+            return Poll::Pending;
+        };
+        let exit = Exit {
+            channel: NonNull::from(&shared.exit),
+            _co: PhantomData,
+        };
+        Poll::Ready((target, exit))
     }
 }
 
@@ -189,22 +189,45 @@ impl OutcomeKind {
 /// async_with::__private::block_on(run(&mut log)).unwrap();
 /// assert_eq!(log, ["begin", "commit a=1"]);
 /// ```
-#[derive(Debug)]
-pub struct Exit {
-    id: usize,
-    kind: OutcomeKind,
+///
+/// An `Exit` borrows the function's hidden [`Co`], so it cannot leave the
+/// function's body (for a spawned task or a caller's variable).
+pub struct Exit<'co> {
+    /// The `exit` field of the generator's `Shared`, valid while the body
+    /// holding this `Exit` exists (the borrow of `'co` guarantees it is in
+    /// the body).
+    channel: NonNull<ExitChannel>,
+    _co: PhantomData<&'co ()>,
 }
 
-impl Exit {
+// SAFETY: an `Exit` lives in its generator's body and is used while that
+// body is polled by whoever holds `Pin<&mut Generator>`. Through `&Exit`,
+// other threads (scoped threads spawned during the poll) touch the channel
+// only through atomics (the outcome pointer, `suppress`) and the `kind`
+// cell, which is written before any `Exit` exists; the `Outcome` pointed to
+// is `Sync` and only read.
+unsafe impl Send for Exit<'_> {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Exit<'_> {}
+
+impl core::fmt::Debug for Exit<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Exit")
+            .field("kind", &self.channel().kind.get())
+            .finish()
+    }
+}
+
+impl Exit<'_> {
     /// `true` when the block ended normally (end, `return`, `break`,
     /// `continue`).
     pub fn is_completed(&self) -> bool {
-        self.kind == OutcomeKind::Completed
+        self.channel().kind.get() == OutcomeKind::Completed
     }
 
     /// `true` when a `?` in the block failed.
     pub fn is_failed(&self) -> bool {
-        self.kind == OutcomeKind::Failed
+        self.channel().kind.get() == OutcomeKind::Failed
     }
 
     /// `true` when the block panicked.
@@ -226,7 +249,7 @@ impl Exit {
     /// assert_eq!(seen, [(false, true, false)]);
     /// ```
     pub fn is_panicked(&self) -> bool {
-        self.kind == OutcomeKind::Panicked
+        self.channel().kind.get() == OutcomeKind::Panicked
     }
 
     /// Runs `f` on the block's [`Outcome`] (to format or downcast the error,
@@ -234,8 +257,9 @@ impl Exit {
     ///
     /// # Panics
     ///
-    /// When called anywhere but in the teardown of the function whose
-    /// `yield_!` returned this `Exit` (for example from a spawned task).
+    /// When called while the teardown is not running: from the `Drop` of
+    /// one of the function's locals when the suspended function is dropped
+    /// (the block's future was cancelled during exit).
     ///
     /// ```
     /// use async_with::{async_context, async_with};
@@ -251,7 +275,12 @@ impl Exit {
     /// assert_eq!(text, "completed");
     /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
-        f(self.shared().outcome)
+        let outcome = NonNull::new(self.channel().outcome.load(Ordering::Relaxed))
+            .expect("`Exit` used while its #[async_context] function's teardown is not running");
+        // SAFETY: a published outcome points to the `Outcome` held by the
+        // `ExitFuture` that is polling the body right now (it is unpublished
+        // before that poll returns); it is only read.
+        f(unsafe { outcome.as_ref() })
     }
 
     /// Suppresses the block's failure (Python: the generator catches the
@@ -284,19 +313,15 @@ impl Exit {
     /// assert_eq!(async_with::__private::block_on(run()), Ok("went on"));
     /// ```
     pub fn suppress(&self) {
-        self.shared().suppress.set(true);
+        self.inspect(|_| ());
+        self.channel().suppress.store(true, Ordering::Relaxed);
     }
 
-    fn shared(&self) -> &ExitShared<'_> {
-        let current = current(self.id)
-            .filter(|current| !current.exit.is_null())
-            .expect("`Exit` used outside the teardown of its own #[async_context] function");
-        // SAFETY: the id matched and `exit` is non-null, so it was published
-        // by this generator's `ExitFuture::poll`, from an `ExitShared` that
-        // outlives the poll we are inside of; the returned borrow cannot
-        // escape `self`'s use within this poll (callers only use it inside
-        // `inspect`/`suppress`).
-        unsafe { &*current.exit }
+    fn channel(&self) -> &ExitChannel {
+        // SAFETY: see the `channel` field: the generator holding this
+        // `Exit`'s body is alive and pinned; the channel is only accessed
+        // through shared references.
+        unsafe { self.channel.as_ref() }
     }
 }
 
@@ -319,6 +344,60 @@ impl<E> BodyResult<E> for Result<(), E> {
     }
 }
 
+/// The return type of a fallible `#[async_context]` function: any `Result`,
+/// however it is spelled (`Result<T, E>`, `io::Result<T>`,
+/// `anyhow::Result<T>`, a crate's own alias), gives its target and error.
+#[diagnostic::on_unimplemented(
+    message = "the return type `{Self}` of this `#[async_context]` function is not a `Result`",
+    label = "read as `Result<target, error>` because of its name",
+    note = "to yield a `{Self}` from a function that cannot fail, write `#[async_context(infallible)]`"
+)]
+pub trait FallibleReturn {
+    /// What `yield_!` hands to the block.
+    type Target;
+    /// What setup and teardown can fail with.
+    type Error;
+}
+
+impl<T, E> FallibleReturn for Result<T, E> {
+    type Target = T;
+    type Error = E;
+}
+
+/// The body of an `#[async_context]` function before it starts: a closure
+/// that makes the body's future from its [`Co`]. Implemented by every such
+/// closure; named in the function's return type.
+pub trait Body<T> {
+    /// The body's future.
+    type Future: Future;
+    /// Makes the future.
+    fn start(self, co: Co<T>) -> Self::Future;
+}
+
+impl<T, C, F> Body<T> for C
+where
+    C: FnOnce(Co<T>) -> F,
+    F: Future,
+{
+    type Future = F;
+
+    fn start(self, co: Co<T>) -> F {
+        self(co)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The body: not started, running (suspended at `yield_!` between enter
+    /// and exit), or finished.
+    #[project = StateProj]
+    #[project_replace = StateReplace]
+    enum State<B, F> {
+        Fresh { body: B },
+        Running { #[pin] future: F },
+        Finished,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Fresh,
@@ -331,8 +410,8 @@ pin_project_lite::pin_project! {
     /// returns: the function's body, suspended at its `yield_!` between
     /// enter and exit, stored inline (no allocation).
     ///
-    /// `T` is the target, `E` the error, `F` the body's future. It
-    /// implements [`PinnedContextManager`]; use it with
+    /// `T` is the target, `E` the error, `B` the body. It implements
+    /// [`PinnedContextManager`]; use it with
     /// [`async_with!`](macro@crate::async_with).
     ///
     /// ```
@@ -346,61 +425,112 @@ pin_project_lite::pin_project! {
     /// let manager: Generator<u32, std::convert::Infallible, _> = answer();
     /// # drop(manager);
     /// ```
-    pub struct Generator<T, E, F> {
-        name: &'static str,
-        id: usize,
-        phase: Phase,
+    pub struct Generator<T, E, B>
+    where
+        B: Body<T>,
+    {
+        // Declared first, so dropped first: the body's `Co`, `YieldFuture`
+        // and `Exit` point into `shared`.
         #[pin]
-        body: F,
-        _types: PhantomData<fn() -> (T, E)>,
+        state: State<B, B::Future>,
+        #[pin]
+        shared: Shared<T>,
+        phase: Phase,
+        _error: PhantomData<fn() -> E>,
     }
 }
 
-impl<T, E, F> Generator<T, E, F>
+impl<T, E, B> Generator<T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
-    /// Creates the body with its [`Co`]; nothing of it runs until enter.
+    /// Keeps the body; nothing of it runs until enter.
     #[doc(hidden)]
-    pub fn new(name: &'static str, body: impl FnOnce(Co<T>) -> F) -> Self {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    pub fn new<F>(body: B) -> Self
+    where
+        B: FnOnce(Co<T>) -> F,
+    {
         Generator {
-            name,
-            id,
+            state: State::Fresh { body },
+            shared: Shared {
+                exit: ExitChannel {
+                    outcome: AtomicPtr::new(ptr::null_mut()),
+                    kind: Cell::new(OutcomeKind::Completed),
+                    suppress: AtomicBool::new(false),
+                },
+                target: Cell::new(None),
+                _pinned: PhantomPinned,
+            },
             phase: Phase::Fresh,
-            body: body(Co {
-                id,
-                _target: PhantomData,
-            }),
-            _types: PhantomData,
+            _error: PhantomData,
         }
     }
 
-    /// Polls the body once with `target` published.
+    /// Polls the body once (starting it on the first call), with the
+    /// block's outcome published during exit; the finished body is dropped
+    /// at once.
+    #[inline(always)]
     fn poll_body(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        target: &mut Option<T>,
-        exit: *const ExitShared<'static>,
+        outcome: Option<&Outcome<'_>>,
     ) -> Poll<Result<(), E>> {
-        let this = self.project();
-        let _published = Publish::new(Current {
-            id: *this.id,
-            target: ptr::from_mut(target).cast(),
-            exit,
-        });
-        this.body.poll(cx).map(BodyResult::into_result)
+        let mut this = self.project();
+        if let StateProj::Fresh { .. } = this.state.as_mut().project() {
+            let StateReplace::Fresh { body } = this.state.as_mut().project_replace(State::Finished)
+            else {
+                unreachable!("the state was `Fresh`")
+            };
+            // The generator is pinned: `shared` stays where it is until the
+            // generator is dropped, after the body.
+            let co = Co {
+                shared: NonNull::from(this.shared.as_ref().get_ref()),
+            };
+            this.state.set(State::Running {
+                future: body.start(co),
+            });
+        }
+        let StateProj::Running { future } = this.state.as_mut().project() else {
+            misuse("was used after its exit", Self::name())
+        };
+        let polled = match outcome {
+            // Enter: nothing to publish (nothing is published between polls).
+            None => future.poll(cx),
+            Some(outcome) => {
+                let channel = &this.shared.as_ref().get_ref().exit;
+                // The lifetime is erased; `Exit::inspect` lends the outcome
+                // for a shorter one. Unpublished when this poll ends (also
+                // by unwinding), so that nothing keeps a pointer to an
+                // outcome that may move or be dropped between polls.
+                let outcome = ptr::from_ref(outcome).cast::<Outcome<'static>>();
+                channel.outcome.store(outcome.cast_mut(), Ordering::Relaxed);
+                let _unpublish = Unpublish(channel);
+                future.poll(cx)
+            }
+        };
+        if polled.is_ready() {
+            this.state.set(State::Finished);
+        }
+        polled.map(BodyResult::into_result)
     }
 }
 
-impl<T, E, F> PinnedContextManager for Generator<T, E, F>
+impl<T, E, B> PinnedContextManager for Generator<T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Target = T;
     type Error = E;
+
+    /// The function's path, read from its body's type (the body is a
+    /// closure defined in the function): `crate::module::function`, or
+    /// `crate::Type::method` and `<crate::Type as crate::Trait>::method`.
+    fn name() -> &'static str {
+        let body = core::any::type_name::<B>();
+        body.strip_suffix("::{{closure}}").unwrap_or(body)
+    }
 
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<T, E>> {
         EnterFuture { generator: self }
@@ -411,40 +541,56 @@ where
         target: T,
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, E>> + 'a {
+        // The target goes back at once (not held by the exit future): the
+        // suspended `yield_!` takes it on the first poll. Unpolled, it is
+        // dropped with the generator. How the block ended is known now too.
+        let shared = self.as_ref().project_ref().shared.get_ref();
+        shared.target.set(Some(target));
+        shared.exit.kind.set(OutcomeKind::of(&outcome));
         ExitFuture {
             generator: self,
-            target: Some(target),
             outcome,
         }
     }
 }
 
-struct EnterFuture<'a, T, E, F> {
-    generator: Pin<&'a mut Generator<T, E, F>>,
+/// Panics for a manager driven against the protocol (by hand: `async_with!`
+/// never does). Out of line, so the polls stay small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn misuse(what: &str, name: &str) -> ! {
+    panic!("the manager of `{name}` {what}")
 }
 
-impl<T, E, F> Future for EnterFuture<'_, T, E, F>
+/// SPEC rule 16 (Python's "generator didn't yield").
+#[cold]
+#[inline(never)]
+fn didnt_yield(name: &str) -> ! {
+    panic!("#[async_context] function `{name}` didn't yield")
+}
+
+struct EnterFuture<'a, T, E, B: Body<T>> {
+    generator: Pin<&'a mut Generator<T, E, B>>,
+}
+
+impl<T, E, B> Future for EnterFuture<'_, T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Output = Result<T, E>;
 
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
         let mut generator = self.generator.as_mut();
-        // Fields are reached through `project` only: a `&Generator` would
-        // also cover the self-referential body.
         let this = generator.as_mut().project();
-        assert_eq!(
-            *this.phase,
-            Phase::Fresh,
-            "the manager of `{}` was entered twice",
-            this.name
-        );
-        let mut target = None;
-        let polled = generator.as_mut().poll_body(cx, &mut target, ptr::null());
+        if *this.phase != Phase::Fresh {
+            misuse("was entered twice", Generator::<T, E, B>::name());
+        }
+        let polled = generator.as_mut().poll_body(cx, None);
         let this = generator.project();
-        match (polled, target) {
+        match (polled, this.shared.target.take()) {
             (Poll::Pending, Some(target)) => {
                 *this.phase = Phase::Entered;
                 Poll::Ready(Ok(target))
@@ -456,54 +602,44 @@ where
             }
             (Poll::Ready(Ok(())), _) => {
                 *this.phase = Phase::Done;
-                panic!("#[async_context] function `{}` didn't yield", this.name)
+                didnt_yield(Generator::<T, E, B>::name())
             }
         }
     }
 }
 
-struct ExitFuture<'a, T, E, F> {
-    generator: Pin<&'a mut Generator<T, E, F>>,
-    target: Option<T>,
+struct ExitFuture<'a, T, E, B: Body<T>> {
+    generator: Pin<&'a mut Generator<T, E, B>>,
     outcome: Outcome<'a>,
 }
 
-impl<T, E, F> Unpin for ExitFuture<'_, T, E, F> {}
+impl<T, E, B: Body<T>> Unpin for ExitFuture<'_, T, E, B> {}
 
-impl<T, E, F> Future for ExitFuture<'_, T, E, F>
+impl<T, E, B> Future for ExitFuture<'_, T, E, B>
 where
-    F: Future,
-    F::Output: BodyResult<E>,
+    B: Body<T>,
+    <B::Future as Future>::Output: BodyResult<E>,
 {
     type Output = Result<ExitAction, E>;
 
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
         let this = self.get_mut();
         let generator = this.generator.as_mut().project();
-        assert_eq!(
-            *generator.phase,
-            Phase::Entered,
-            "the manager of `{}` was exited without a successful enter",
-            generator.name
-        );
-        let shared = ExitShared {
-            outcome: &this.outcome,
-            suppress: Cell::new(false),
-        };
-        // The target goes back in on the first poll; the body takes it.
-        let mut target = this.target.take();
-        let exit = ptr::from_ref(&shared).cast::<ExitShared<'static>>();
-        let polled = this.generator.as_mut().poll_body(cx, &mut target, exit);
-        if target.is_some() && this.target.is_none() {
-            // Not taken yet (the body had not been resumed): keep it.
-            this.target = target;
+        if *generator.phase != Phase::Entered {
+            misuse(
+                "was exited without a successful enter",
+                Generator::<T, E, B>::name(),
+            );
         }
+        let polled = this.generator.as_mut().poll_body(cx, Some(&this.outcome));
+        let generator = this.generator.as_mut().project();
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
-                *this.generator.as_mut().project().phase = Phase::Done;
+                *generator.phase = Phase::Done;
                 Poll::Ready(result.map(|()| {
-                    if shared.suppress.get() {
+                    if generator.shared.exit.suppress.load(Ordering::Relaxed) {
                         ExitAction::Suppress
                     } else {
                         ExitAction::Propagate
@@ -518,12 +654,13 @@ where
 // under miri.
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::future::Future;
+    use std::panic::AssertUnwindSafe;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
 
-    use crate::{Exit, async_context, async_with};
+    use crate::{Exit, Outcome, PinnedContextManager, async_context, async_with};
 
     fn run<F: Future>(future: F) -> F::Output {
         let mut future = pin!(future);
@@ -614,27 +751,143 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_exit_handle_outside_its_teardown_panics_instead_of_reading_memory() {
-        let leaked = RefCell::new(None::<Exit>);
-        #[async_context]
-        async fn leak(into: &RefCell<Option<Exit>>) {
-            let ((), exit) = yield_!(());
-            *into.borrow_mut() = Some(exit);
+    /// Counts its drops.
+    struct Tracked<'a>(&'a Cell<u32>);
+
+    impl Drop for Tracked<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
         }
-        run(async { async_with!(leak(&leaked) => {}) });
-        let exit = leaked.into_inner().unwrap();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exit.suppress()));
-        assert!(result.is_err());
+    }
+
+    #[async_context]
+    async fn tracked<'a>(drops: &'a Cell<u32>, seen: &RefCell<Vec<String>>) -> Tracked<'a> {
+        let (target, exit) = yield_!(Tracked(drops));
+        seen.borrow_mut()
+            .push(exit.inspect(|outcome| outcome.to_string()));
+        drop(target);
     }
 
     #[test]
-    fn dropping_a_suspended_generator_is_fine() {
-        let log = RefCell::new(Vec::new());
-        let manager = pin!(resource(&log, "dropped"));
-        let mut manager = manager;
-        let entered = run(crate::PinnedContextManager::enter(manager.as_mut()));
-        assert_eq!(entered, Ok("dropped-target".to_string()));
-        // Never exited: dropped while suspended at `yield_!`.
+    fn a_yielded_value_dropped_after_a_panicking_block_is_dropped_once() {
+        let drops = Cell::new(0);
+        let seen = RefCell::new(Vec::new());
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(async {
+                async_with!(_t = tracked(&drops, &seen) => {
+                    suspend().await;
+                    panic!("block");
+                })
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(drops.get(), 1);
+        assert_eq!(seen.into_inner(), ["panicked(block)"]);
+    }
+
+    #[test]
+    fn a_generator_dropped_while_suspended_drops_its_target_and_locals_once() {
+        let drops = Cell::new(0);
+        let seen = RefCell::new(Vec::new());
+        {
+            let mut manager = pin!(tracked(&drops, &seen));
+            let target = run(PinnedContextManager::enter(manager.as_mut()));
+            let Ok(target) = target;
+            drop(target);
+            assert_eq!(drops.get(), 1);
+            // Never exited: the suspended body is dropped with the manager.
+        }
+        assert_eq!(drops.get(), 1);
+        assert!(seen.into_inner().is_empty());
+    }
+
+    /// Uses its `Exit` from its `Drop`.
+    struct InspectOnDrop<'e, 'co>(&'e Exit<'co>, &'e Cell<bool>);
+
+    impl Drop for InspectOnDrop<'_, '_> {
+        fn drop(&mut self) {
+            let outside = std::panic::catch_unwind(AssertUnwindSafe(|| self.0.inspect(|_| ())));
+            self.1.set(outside.is_err());
+        }
+    }
+
+    #[test]
+    fn an_exit_used_after_its_teardown_was_cancelled_panics_instead_of_reading_memory() {
+        #[async_context]
+        async fn cancelled_in_teardown(panicked: &Cell<bool>) {
+            let ((), exit) = yield_!(());
+            let _guard = InspectOnDrop(&exit, panicked);
+            // Inside the teardown: the outcome is there.
+            assert!(exit.inspect(|outcome| outcome.is_completed()));
+            std::future::pending::<()>().await;
+        }
+        let panicked = Cell::new(false);
+        {
+            let mut manager = pin!(cancelled_in_teardown(&panicked));
+            let Ok(()) = run(PinnedContextManager::enter(manager.as_mut()));
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut exit = Box::pin(manager.as_mut().exit((), Outcome::Completed));
+            assert!(exit.as_mut().poll(&mut cx).is_pending());
+            drop(exit); // cancelled mid-teardown; the body stays suspended
+        } // the manager, and the guard in its body, are dropped here
+        assert!(panicked.get());
+    }
+
+    #[test]
+    fn exit_is_usable_from_a_scoped_thread_during_the_teardown() {
+        #[async_context]
+        async fn threaded(seen: &RefCell<Vec<String>>) {
+            let ((), exit) = yield_!(());
+            let text = std::thread::scope(|scope| {
+                let worker = scope.spawn(|| {
+                    exit.suppress();
+                    exit.inspect(|outcome| outcome.to_string())
+                });
+                worker.join().unwrap()
+            });
+            seen.borrow_mut().push(text);
+        }
+        let seen = RefCell::new(Vec::new());
+        let result: Option<()> = run(async {
+            async_with!(threaded(&seen) => { None::<u8>?; });
+            Some(())
+        });
+        assert_eq!(result, Some(()), "suppressed");
+        assert_eq!(seen.into_inner(), ["failed(None)"]);
+    }
+
+    #[test]
+    fn a_manager_driven_against_the_protocol_panics_naming_its_function() {
+        #[async_context]
+        async fn once() -> u8 {
+            let (_n, _exit) = yield_!(1);
+        }
+        let message = |payload: Box<dyn std::any::Any + Send>| {
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_default()
+        };
+        let mut manager = pin!(once());
+        assert_eq!(run(PinnedContextManager::enter(manager.as_mut())), Ok(1));
+        let again = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(PinnedContextManager::enter(manager.as_mut()))
+        }));
+        let again = message(again.unwrap_err());
+        assert!(again.ends_with("::once` was entered twice"), "{again}");
+
+        let mut fresh = pin!(once());
+        let early = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            run(PinnedContextManager::exit(
+                fresh.as_mut(),
+                1,
+                Outcome::Completed,
+            ))
+        }));
+        let early = message(early.unwrap_err());
+        assert!(
+            early.ends_with("::once` was exited without a successful enter"),
+            "{early}"
+        );
     }
 }

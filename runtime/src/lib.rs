@@ -192,8 +192,9 @@
 // shows the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// `#[async_context]` names `::async_with::...`; this lets the crate's own
-// tests use it. (`async_with!` names this crate through `$crate`.)
+// `#[async_context]` names `::async_with::...` by default (`crate = path`
+// otherwise); this lets the crate's own tests use it. (`async_with!` names
+// this crate through `$crate`.)
 extern crate self as async_with;
 
 mod executor;
@@ -286,9 +287,16 @@ macro_rules! async_with {
 /// failures); `yield_!` hands the target to the block and evaluates to
 /// `(target, exit)` once the block has ended: the target given back, and an
 /// [`Exit`] telling how the block ended; code after it is exit (its `?`
-/// failures are exit failures). `-> Result<T, E>`: the target is `T`, the
-/// error `E`, and the body ends like a `Result<(), E>` function
-/// (`Ok(())`). `-> T`: infallible, the body ends like a `()` function.
+/// failures are exit failures). `-> Result<T, E>`, or any alias of it
+/// named `Result` or `...Result<..>` (`io::Result<T>`,
+/// `anyhow::Result<T>`): the target is `T`, the error `E`, and the body
+/// ends like a `Result<(), E>` function (`Ok(())`). `-> T`: infallible,
+/// the body ends like a `()` function.
+///
+/// Options: `#[async_context(fallible)]` for a `Result` alias named
+/// otherwise; `#[async_context(infallible)]` to yield a `Result` value
+/// from a generator that cannot fail; `#[async_context(crate = path)]`
+/// when the `async-with` crate is renamed or re-exported.
 ///
 /// The body's state lives inside the returned [`Generator`], which
 /// `async_with!` pins on the stack: no allocation. The protocol is checked

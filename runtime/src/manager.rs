@@ -212,6 +212,29 @@ pub trait PinnedContextManager {
     /// See [`AsyncContextManager::Error`].
     type Error;
 
+    /// How the manager is named in panic messages and in the `tracing`
+    /// spans of its enter and exit (feature `tracing`). The default is the
+    /// type's name; the manager of an `#[async_context]` function is named
+    /// by the function's path (with the impl's type for a method).
+    ///
+    /// ```
+    /// use async_with::{async_context, PinnedContextManager};
+    ///
+    /// #[async_context]
+    /// async fn connection() -> u8 {
+    ///     let (_connection, _exit) = yield_!(1);
+    /// }
+    ///
+    /// fn name_of<M: PinnedContextManager>(_: &M) -> &'static str {
+    ///     M::name()
+    /// }
+    /// assert!(name_of(&connection()).ends_with("::connection"));
+    /// assert_eq!(name_of(&async_with::nullcontext(1)), "async_with::managers::NullContext<i32>");
+    /// ```
+    fn name() -> &'static str {
+        core::any::type_name::<Self>()
+    }
+
     /// See [`AsyncContextManager::enter`].
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, Self::Error>>;
 
@@ -237,7 +260,7 @@ pub trait PinnedContextManager {
     /// fn cancel_after_enter<M: PinnedContextManager>(manager: std::pin::Pin<&mut M>, target: M::Target) {
     ///     manager.cancel(target);
     /// }
-    /// # let _ = cancel_after_enter::<async_with::Generator<u8, std::convert::Infallible, std::future::Ready<()>>>;
+    /// # let _ = cancel_after_enter::<async_with::Generator<u8, std::convert::Infallible, fn(async_with::__private::Co<u8>) -> std::future::Ready<()>>>;
     /// ```
     fn cancel(self: Pin<&mut Self>, target: Self::Target) {
         drop(target);

@@ -1,4 +1,4 @@
-use async_with::async_context;
+use async_with::{async_context, async_with};
 
 #[async_context]
 async fn yields_twice() -> u8 {
@@ -6,4 +6,11 @@ async fn yields_twice() -> u8 {
     let (_b, _exit) = yield_!(2);
 }
 
-fn main() {}
+// Callers compile: only the misuse above is reported.
+async fn caller() -> u8 {
+    async_with!(n = yields_twice() => { *n })
+}
+
+fn main() {
+    let _ = caller();
+}

@@ -1,4 +1,4 @@
-use async_with::async_context;
+use async_with::{async_context, async_with};
 
 #[async_context]
 async fn yields_in_async_block() -> u8 {
@@ -6,4 +6,11 @@ async fn yields_in_async_block() -> u8 {
     let _ = inner;
 }
 
-fn main() {}
+// Callers compile: only the misuse above is reported.
+async fn caller() -> u8 {
+    async_with!(n = yields_in_async_block() => { *n })
+}
+
+fn main() {
+    let _ = caller();
+}

@@ -1,4 +1,4 @@
-use async_with::async_context;
+use async_with::{async_context, async_with};
 
 #[async_context]
 async fn yields_in_nested_fn() -> u8 {
@@ -8,4 +8,11 @@ async fn yields_in_nested_fn() -> u8 {
     helper();
 }
 
-fn main() {}
+// Callers compile: only the misuse above is reported.
+async fn caller() -> u8 {
+    async_with!(n = yields_in_nested_fn() => { *n })
+}
+
+fn main() {
+    let _ = caller();
+}

@@ -1,0 +1,15 @@
+use async_with::{async_context, async_with};
+
+#[async_context]
+async fn yields_two_values() -> u8 {
+    let (_a, _exit) = yield_!(1, 2);
+}
+
+// Callers compile: only the misuse above is reported.
+async fn caller() -> u8 {
+    async_with!(n = yields_two_values() => { *n })
+}
+
+fn main() {
+    let _ = caller();
+}
