@@ -5,6 +5,7 @@
 //! stack inside its block (one to three in all), each hand-written or a
 //! generator, each with a chosen enter and exit behaviour (succeed, fail,
 //! panic, hang), and the innermost block ends one way (complete, `?`,
+//! `return Err(..)`, a value `Err(..)` that every level evaluates to,
 //! panic, `return`, labelled `break`, hang). A hang is where the scenario
 //! is cancelled: the executor drops the future once it stops progressing.
 //! In some scenarios one more manager, innermost, runs the block through
@@ -76,11 +77,17 @@ struct Level {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum BlockEnd {
     Complete,
+    /// `?` on an error.
     Fail,
+    /// `return Err(..)`: a failure like `?` (rule 3).
+    ReturnErr,
     Panic,
     Return,
     Break,
     Hang,
+    /// The block's value is `Err(..)` (rule 4): every level's block has a
+    /// `Result` value then, so no failure can be suppressed (rule 5).
+    TailErr,
 }
 
 #[derive(Clone, Debug)]
@@ -152,16 +159,29 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     let block = prop_oneof![
         3 => Just(BlockEnd::Complete),
         2 => Just(BlockEnd::Fail),
+        1 => Just(BlockEnd::ReturnErr),
         1 => Just(BlockEnd::Panic),
         1 => Just(BlockEnd::Return),
         1 => Just(BlockEnd::Break),
         1 => Just(BlockEnd::Hang),
+        1 => Just(BlockEnd::TailErr),
     ];
     let closure = prop::option::weighted(0.3, spec());
     (prop::collection::vec(level(), 1..=5), closure, block).prop_map(
         |(mut levels, mut closure, block)| {
-            if matches!(block, BlockEnd::Return | BlockEnd::Break) {
+            if matches!(
+                block,
+                BlockEnd::Return | BlockEnd::Break | BlockEnd::TailErr
+            ) {
                 closure = None; // a closure's `return` and `break` stay in it
+            }
+            if block == BlockEnd::TailErr {
+                // The block is reached: its value is what is checked.
+                for level in &mut levels {
+                    for spec in level.plain.iter_mut().chain(level.stacked.iter_mut()) {
+                        spec.enter = Step::Succeed;
+                    }
+                }
             }
             let mut id = 0;
             for level in &mut levels {
@@ -208,7 +228,9 @@ impl State {
 /// the one inside it left (rules 2-9, 11), suppression makes a failure
 /// completed (5), an exit error replaces a failure but not a panic (7, 8),
 /// an exit panic replaces anything; a hang cancels: entered managers whose
-/// exit has not started are cancelled, innermost first (10).
+/// exit has not started are cancelled, innermost first (10). A `return` of
+/// an error is a failure like `?` (3); a block value `Err(e)` is a failure
+/// each level's exit sees, which no exit can suppress (4, 5).
 fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     // Each manager with the level whose exit stack holds it, if any.
     let managers: Vec<(Spec, Option<usize>)> = scenario
@@ -228,6 +250,7 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     let mut jump = None;
     let mut cancelled = false;
     let mut all_entered = true;
+    let valued = scenario.block == BlockEnd::TailErr;
     for (spec, stack) in &managers {
         match spec.enter {
             Step::Succeed => {
@@ -252,7 +275,9 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         log.push("block".to_string());
         match scenario.block {
             BlockEnd::Complete => {}
-            BlockEnd::Fail => state = State::Failed("block".to_string()),
+            BlockEnd::Fail | BlockEnd::ReturnErr | BlockEnd::TailErr => {
+                state = State::Failed("block".to_string())
+            }
             BlockEnd::Panic => state = State::Panicked("block".to_string()),
             BlockEnd::Return => jump = Some(Ended::Returned),
             BlockEnd::Break => jump = Some(Ended::Broke),
@@ -273,7 +298,10 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         match spec.exit {
             ExitStep::Propagate => {}
             ExitStep::Suppress => {
-                if matches!(state, State::Failed(_)) {
+                // With a `Result`-valued block, only an exit stack's own
+                // entries can suppress (what the next entry sees).
+                let honoured = !valued || stack.is_some();
+                if honoured && matches!(state, State::Failed(_)) {
                     state = State::Completed;
                 }
             }
@@ -298,6 +326,12 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
             // `break` going ahead, where nested managers would drop it.
             if state == State::Completed && given_state == State::Completed {
                 jump = given_jump;
+            }
+            // The stack asks to suppress what it was given; a
+            // `Result`-valued block cannot be, so the failure it was given
+            // (the block's value, or an error raised inside) goes on.
+            if valued && state == State::Completed {
+                state = given_state;
             }
         }
     }
@@ -513,9 +547,9 @@ impl AsyncContextManager for Slot {
 /// next level. All levels are in one function, so `return` and `break
 /// 'run` cross them all.
 macro_rules! nest {
-    ($scenario:ident, $log:ident, { $($innermost:tt)* }, { $($body:tt)* },) => {
+    ($scenario:ident, $log:ident, { $($innermost:tt)* }, { $($body:tt)* },) => {{
         $($body)*
-    };
+    }};
     ($scenario:ident, $log:ident, { $($innermost:tt)* }, { $($body:tt)* }, $depth:literal $($outer:literal)*) => {
         nest!($scenario, $log, { $($innermost)* }, {
             let level = &$scenario.levels[$depth];
@@ -551,9 +585,10 @@ async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
                         match scenario.block {
                             BlockEnd::Complete => {}
                             BlockEnd::Fail => Err(TestError("block".to_string()))?,
+                            BlockEnd::ReturnErr => return Err(TestError("block".to_string())),
                             BlockEnd::Panic => panic!("block"),
                             BlockEnd::Hang => pending::<()>().await,
-                            BlockEnd::Return | BlockEnd::Break => {
+                            BlockEnd::Return | BlockEnd::Break | BlockEnd::TailErr => {
                                 unreachable!("not generated with a closure")
                             }
                         }
@@ -565,10 +600,12 @@ async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
                     match scenario.block {
                         BlockEnd::Complete => {}
                         BlockEnd::Fail => Err(TestError("block".to_string()))?,
+                        BlockEnd::ReturnErr => return Err(TestError("block".to_string())),
                         BlockEnd::Panic => panic!("block"),
                         BlockEnd::Return => return Ok(Ended::Returned),
                         BlockEnd::Break => break 'run Ended::Broke,
                         BlockEnd::Hang => pending::<()>().await,
+                        BlockEnd::TailErr => unreachable!("run by `interpret_valued`"),
                     }
                 }
             },
@@ -580,12 +617,35 @@ async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
     Ok(ended)
 }
 
+/// The same nest with a `Result` value at every level: the innermost
+/// block's value is `Err(..)` (rule 4), and each level evaluates to what the
+/// level inside it evaluated to.
+async fn interpret_valued(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
+    let value: Result<(), TestError> = nest!(
+        scenario,
+        log,
+        {
+            log.push("block");
+            Err(TestError("block".to_string()))
+        },
+        { unreachable!("five levels at most") },
+        4 3 2 1 0
+    );
+    value?;
+    Ok(Ended::Completed)
+}
+
 /// Runs the scenario on a bare executor; a future that stops progressing
 /// (every step yields at most once in a row) is dropped: cancelled.
 fn run(scenario: &Scenario) -> (Vec<String>, Ended) {
     let log = Log::default();
     let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut future = Box::pin(interpret(scenario, &log));
+        let mut future: Pin<Box<dyn Future<Output = Result<Ended, TestError>>>> =
+            if scenario.block == BlockEnd::TailErr {
+                Box::pin(interpret_valued(scenario, &log))
+            } else {
+                Box::pin(interpret(scenario, &log))
+            };
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..10_000 {
             if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
@@ -691,6 +751,52 @@ fn the_model_matches_hand_checked_scenarios() {
             "cancel 1".to_string(),
         ],
         Ended::Cancelled,
+    );
+    assert_eq!(model(&scenario), expected);
+    assert_eq!(run(&scenario), expected);
+
+    // The block's value is `Err`: the stack's entry suppresses it for the
+    // entries after it (none), the stack's suppression is not honoured for
+    // a `Result` block, so manager 1 sees the same failure, cannot suppress
+    // it either, and the value leaves as the function's error.
+    let scenario = Scenario {
+        levels: vec![Level {
+            plain: vec![hand(1, Step::Succeed, ExitStep::Suppress)],
+            stacked: vec![hand(2, Step::Succeed, ExitStep::Suppress)],
+        }],
+        closure: None,
+        block: BlockEnd::TailErr,
+    };
+    let expected = (
+        vec![
+            "enter 1".to_string(),
+            "enter 2".to_string(),
+            "block".to_string(),
+            "exit 2 saw failed(block)".to_string(),
+            "exit 1 saw failed(block)".to_string(),
+        ],
+        Ended::Failed("block".to_string()),
+    );
+    assert_eq!(model(&scenario), expected);
+    assert_eq!(run(&scenario), expected);
+
+    // `return Err(..)` is a failure like `?`: exit suppresses it and the
+    // function goes on.
+    let scenario = Scenario {
+        levels: vec![Level {
+            plain: vec![hand(1, Step::Succeed, ExitStep::Suppress)],
+            stacked: vec![],
+        }],
+        closure: None,
+        block: BlockEnd::ReturnErr,
+    };
+    let expected = (
+        vec![
+            "enter 1".to_string(),
+            "block".to_string(),
+            "exit 1 saw failed(block)".to_string(),
+        ],
+        Ended::Completed,
     );
     assert_eq!(model(&scenario), expected);
     assert_eq!(run(&scenario), expected);
