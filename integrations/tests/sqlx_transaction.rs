@@ -109,6 +109,40 @@ async fn a_failing_question_mark_rolls_back_and_the_error_propagates() -> std::i
     Ok(())
 }
 
+/// One transaction that leaves its block the way `how` says (SPEC rules 3
+/// and 4): `return Err` and a block value `Err` are failures and roll
+/// back; `return Ok` and a value `Ok` commit.
+async fn leave(pool: &SqlitePool, how: &str) -> Result<u32, AppError> {
+    async_with!(tx = transaction(pool) => {
+        insert(tx, how).await;
+        if how == "return Err" {
+            return Err(AppError::Invalid("returned"));
+        }
+        if how == "return Ok" {
+            return Ok(1);
+        }
+        if how == "value Err" { Err(AppError::Invalid("value")) } else { Ok(2) }
+    })
+}
+
+#[tokio::test]
+async fn a_return_of_an_error_or_an_error_value_rolls_back_and_return_ok_commits()
+-> std::io::Result<()> {
+    async_with!(dir = TempDir::new("async-with-sqlx") => {
+        let path = dir.join("db.sqlite");
+        let pool = pool(&path).await;
+        assert!(matches!(leave(&pool, "return Err").await, Err(AppError::Invalid("returned"))));
+        assert!(committed_items(&path).await.is_empty(), "return Err committed");
+        assert!(matches!(leave(&pool, "value Err").await, Err(AppError::Invalid("value"))));
+        assert!(committed_items(&path).await.is_empty(), "an Err value committed");
+        assert!(matches!(leave(&pool, "return Ok").await, Ok(1)));
+        assert!(matches!(leave(&pool, "value Ok").await, Ok(2)));
+        assert_eq!(committed_items(&path).await, ["return Ok", "value Ok"]);
+        pool.close().await;
+    });
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_panicking_block_rolls_back_and_the_panic_resumes() -> std::io::Result<()> {
     async_with!(dir = TempDir::new("async-with-sqlx") => {

@@ -85,17 +85,102 @@
 //!
 //! | way out of the block | exit sees | then |
 //! |---|---|---|
-//! | end of block | `Completed` | `async_with!` evaluates to the block's value |
-//! | `return`, `break`, `continue` (labelled or not) | `Completed` | the jump happens (a `return` value is computed before exit) |
+//! | end of block, value not an error | `Completed` | `async_with!` evaluates to the block's value |
+//! | end of block, value `Err(e)` or `None` | `Failed`, with `e` | `async_with!` evaluates to that same value (a value cannot be suppressed) |
+//! | `break`, `continue` (labelled or not), `return` of a value that is not an error | `Completed` | the jump happens (a `return` value is computed before exit) |
 //! | `?` on `Result` or `Option` | `Failed`, with the error before `From` conversion | the same `?` is replayed: same error, same conversion |
+//! | `return Err(e)`, `return None`, `bail!`, `ensure!` | `Failed`, with `e` | the same `return` (the macro's: a `?` with the same conversion), unless suppressed |
 //! | panic | `Panicked`, with the payload | the panic resumes with its original payload |
 //! | enter fails | (exit is not called) | the error propagates like `?` |
 //!
 //! Closures, `async` blocks and items inside the block keep their own
 //! `return` and `?`. `?` and `return` inside the arguments of other macros
-//! (`println!`, `vec!`, `assert!`, ...) work when those arguments parse as
-//! expressions; otherwise `async_with!` reports an error that says to bind
-//! the value first.
+//! work where those arguments are expressions: `println!`, `format!`,
+//! `write!`, `vec!`, `assert!`, `assert_eq!`, `matches!` (its expression
+//! and guard), `tokio::join!`/`try_join!`, `tokio::select!` and
+//! `futures::select!` (each branch's future, `if` condition and handler),
+//! and `tracing` events (`?field`/`%field` there are tracing's sigils, not
+//! the `?` operator). Where a macro's arguments are not expressions,
+//! `async_with!` reports one error that says to bind the value first.
+//!
+//! # Errors in the block
+//!
+//! In Rust an error leaves a block by `?`, by `return Err(e)`, by a macro
+//! such as `anyhow::bail!`/`ensure!` (which `return Err(..)`), or as the
+//! block's value. Each of them is a failure exit sees, so a transaction
+//! rolls back on every one, and commits only on success:
+//!
+//! ```
+//! use async_with::{async_context, async_with};
+//! use std::cell::RefCell;
+//!
+//! /// Commits when the block completed, rolls back otherwise.
+//! #[async_context]
+//! async fn transaction(db: &RefCell<Vec<&'static str>>) -> Result<(), String> {
+//!     let ((), exit) = yield_!(());
+//!     db.borrow_mut().push(if exit.is_completed() { "COMMIT" } else { "ROLLBACK" });
+//!     Ok(())
+//! }
+//!
+//! // A stand-in for `anyhow::bail!` (any macro whose path ends in `bail` or
+//! // `ensure` is run so that exit sees its error).
+//! macro_rules! bail {
+//!     ($message:expr) => { return Err($message.to_string()) };
+//! }
+//!
+//! async fn transfer(db: &RefCell<Vec<&'static str>>, how: &str) -> Result<u32, String> {
+//!     async_with!(_tx = transaction(db) => {
+//!         if how == "?" {
+//!             "x".parse::<u32>().map_err(|e| e.to_string())?;
+//!         }
+//!         if how == "return Err" {
+//!             return Err("refused".to_string());
+//!         }
+//!         if how == "bail" {
+//!             bail!("refused");
+//!         }
+//!         if how == "return Ok" {
+//!             return Ok(1);
+//!         }
+//!         if how == "tail Err" { Err("refused".to_string()) } else { Ok(2) }
+//!     })
+//! }
+//!
+//! let db = RefCell::new(Vec::new());
+//! let run = |how| async_with::__private::block_on(transfer(&db, how));
+//! assert!(run("?").is_err());
+//! assert!(run("return Err").is_err());
+//! assert!(run("bail").is_err());
+//! assert!(run("tail Err").is_err());
+//! assert_eq!(run("return Ok"), Ok(1));
+//! assert_eq!(run("end"), Ok(2));
+//! assert_eq!(db.into_inner(), ["ROLLBACK", "ROLLBACK", "ROLLBACK", "ROLLBACK", "COMMIT", "COMMIT"]);
+//! ```
+//!
+//! How a value is recognised as an error: by its type, where exit's
+//! outcome is built (no spelling of `Err` is looked for): a `Result` is a
+//! failure when it is `Err`, an `Option` when it is `None`, any other type
+//! never. A `return`'s value is first tied to the enclosing function's
+//! return type, so its type is known there. An error given by value is
+//! shown to exit with `Debug` (a `?`'s error with `Display` when it is a
+//! `std::error::Error`), and can be downcast to its type.
+//!
+//! Two limits, both from type inference (the check must be written before
+//! the code that fixes the type):
+//! - the error type of a `return`'s or the block's value that is fixed only
+//!   after `async_with!` (a `return Ok(v)` inside an `async` block whose
+//!   tail fixes the error type, or the block's `Ok(v)` whose error type
+//!   the function's return type fixes) must be `Debug + Send + Sync +
+//!   'static`, or be written out (`Ok::<_, MyError>(v)`): one error at the
+//!   macro says so;
+//! - a block value whose type is fixed only after the macro (`let n: u32
+//!   = async_with!(.. => { s.parse().unwrap() })`) is taken for a `Result`:
+//!   write the type inside the block (`s.parse::<u32>()`).
+//!
+//! A macro that returns from inside its own definition, other than
+//! `bail!`/`ensure!`, cannot be seen into: its `return` leaves the block's
+//! `async` block, and rustc reports a type mismatch there. Write
+//! `Err(error)?` in the block instead.
 //!
 //! # The target is lent to the block
 //!
@@ -109,9 +194,10 @@
 //! Exit may suppress a failed block ([`ExitAction::Suppress`], or
 //! [`Exit::suppress`] in a generator). Execution then continues after
 //! `async_with!`, which evaluates to `()`. Typing rule: only a block whose
-//! value is `()` can be suppressed; a block with another value has nothing
-//! to evaluate to, so its failure propagates as if exit had not suppressed
-//! it. Panics are never suppressed.
+//! value is `()` can be suppressed (a failed `?`, a `return Err(e)`, a
+//! `bail!`); a block with another value has nothing to evaluate to, so its
+//! failure propagates as if exit had not suppressed it, and a block whose
+//! value is `Err(e)` evaluates to it. Panics are never suppressed.
 //!
 //! # When exit fails too
 //!

@@ -27,11 +27,14 @@ use sync_wrapper::SyncWrapper;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome<'a> {
-    /// The block ran to its end, or left through `return`, `break` or
-    /// `continue`. None of these are failures.
+    /// The block ran to its end with a value that is not an error, or left
+    /// through `break`, `continue` or a `return` of a value that is not an
+    /// error. None of these are failures.
     Completed,
-    /// A `?` in the block failed (or, with several managers, an inner
-    /// manager failed to enter or exit).
+    /// The block left with an error: a `?` failed, a `return` of `Err(e)`
+    /// or `None` (also from `bail!`/`ensure!`), or the block's value is
+    /// `Err(e)` or `None` (or, with several managers, an inner manager
+    /// failed to enter or exit).
     Failed(Failure<'a>),
     /// The block panicked. The panic resumes after exit, whatever exit
     /// returns.
@@ -53,7 +56,7 @@ impl Outcome<'_> {
         matches!(self, Outcome::Completed)
     }
 
-    /// `true` when a `?` in the block failed.
+    /// `true` when the block left with an error (see [`Outcome::Failed`]).
     ///
     /// ```
     /// assert!(!async_with::Outcome::Completed.is_failed());
