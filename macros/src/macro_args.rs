@@ -328,3 +328,87 @@ fn parse_select(input: ParseStream) -> syn::Result<Args> {
     }
     Ok(Args::Select { biased, branches })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The shapes of arguments, read as the rewrite reads them.
+
+    use super::Args;
+    use quote::ToTokens;
+
+    /// The expressions `Args` finds in `mac`, printed, and the span of an
+    /// unforwardable jump if there is one.
+    fn exprs(mac: &str) -> (Vec<String>, bool) {
+        let mac: syn::Macro = syn::parse_str(mac).expect("a macro call");
+        let mut args = Args::parse(&mac).expect("arguments");
+        let unforwardable = args.unforwardable().is_some();
+        let exprs = args
+            .exprs_mut()
+            .into_iter()
+            .map(|expr| expr.to_token_stream().to_string())
+            .collect();
+        (exprs, unforwardable)
+    }
+
+    #[test]
+    fn tokio_select_branches() {
+        let (exprs, unforwardable) = exprs(
+            "tokio::select! { biased; Some(v) = rx.recv(), if open? => { v? } \
+             n = fut(a?) => return n, else => break }",
+        );
+        assert_eq!(
+            exprs,
+            [
+                "rx . recv ()",
+                "open ?",
+                "{ v ? }",
+                "fut (a ?)",
+                "return n",
+                "break"
+            ]
+        );
+        assert!(!unforwardable);
+    }
+
+    #[test]
+    fn futures_select_branches() {
+        let (exprs, _) =
+            exprs("futures::select! { a = one => a?, complete => return Ok(()), default => 0 }");
+        assert_eq!(exprs, ["one", "a ?", "return Ok (())", "0"]);
+    }
+
+    #[test]
+    fn tracing_fields_keep_their_sigils_out_of_the_expressions() {
+        let (exprs, unforwardable) = exprs(
+            "tracing::info!(target: \"db\", ?id, %name, count = n?, user.id = ?u, \"msg {}\", x?)",
+        );
+        // `count = n?` is an expression itself (an assignment); in
+        // `user.id = ?u` the prefix ends with the sigil.
+        assert_eq!(
+            exprs,
+            [
+                "\"db\"",
+                "id",
+                "name",
+                "count = n ?",
+                "u",
+                "\"msg {}\"",
+                "x ?"
+            ]
+        );
+        assert!(!unforwardable);
+    }
+
+    #[test]
+    fn matches_expression_and_guard() {
+        let (exprs, _) = exprs("matches!(parse(s)?, Some(1..=3) | None if check()?)");
+        assert_eq!(exprs, ["parse (s) ?", "check () ?"]);
+    }
+
+    #[test]
+    fn tokens_that_are_no_expressions_keep_their_jumps_unforwardable() {
+        let (exprs, unforwardable) = exprs("opaque!(a b c?)");
+        assert!(exprs.is_empty());
+        assert!(unforwardable);
+    }
+}
