@@ -278,6 +278,43 @@ fn rule_04_a_block_whose_value_is_err_failed_and_the_macro_evaluates_to_it() {
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
 }
 
+/// The function fixes the block's error type, after the macro; it is
+/// neither `Send` nor `Sync`. A value written `Ok(..)` is never an error,
+/// so it needs no view of that type: this compiles and completes.
+async fn boxed_error(log: &Log, text: &str) -> Result<u32, Box<dyn std::error::Error>> {
+    async_with!(_q = Quiet::new(log) => {
+        let n: u32 = text.parse()?;
+        if n == 0 {
+            return Ok(0);
+        }
+        Ok(n + 1)
+    })
+}
+
+#[test]
+fn rule_04_a_block_ending_in_ok_whose_error_type_the_function_fixes() {
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value = boxed_error(&log, "4").await.map_err(|e| e.to_string());
+        (value, log.events())
+    });
+    assert_eq!(value, Ok(5));
+    assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let value = boxed_error(&log, "x").await.map_err(|e| e.to_string());
+        (value, log.events())
+    });
+    assert_eq!(value, Err("invalid digit found in string".to_string()));
+    assert_eq!(
+        events,
+        [
+            "enter quiet",
+            "exit quiet: failed(invalid digit found in string)"
+        ]
+    );
+}
+
 #[test]
 fn rule_04_a_block_whose_value_is_none_failed() {
     let (value, events) = run_both(|| async {

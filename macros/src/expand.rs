@@ -227,7 +227,7 @@ fn expand_one(
     let suppressible = sites.iter().any(|site| {
         matches!(
             site,
-            Site::Question { .. } | Site::Raise | Site::Return { .. }
+            Site::Question { .. } | Site::Raise | Site::Return { may_fail: true, .. }
         )
     });
     let mut return_hint = None;
@@ -256,7 +256,19 @@ fn expand_one(
             }}
         };
         match site {
-            Site::Return { span } => {
+            Site::Return {
+                span,
+                may_fail: false,
+            } => {
+                // Every `return` is written `Ok(..)`, `Some(..)` or has no
+                // value: completed, replayed as it is.
+                params.push(param.clone());
+                variants.push(quote!(#variant(#param)));
+                let value_at = quote_spanned!(mixed.located_at(*span)=> value);
+                let returned = quote_spanned!(*span=> return #value_at);
+                replay_arms.push(quote!(#flow::#variant(#value) => #returned,));
+            }
+            Site::Return { span, .. } => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 // `return Err(e)` / `return None` raises (rule 3): exit
@@ -470,6 +482,8 @@ fn tail_value(body: &Block) -> Option<Span> {
     match body.stmts.last() {
         Some(Stmt::Expr(expr, None)) => match expr {
             Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => None,
+            // Never an error: `Ok(..)`, `Some(..)`.
+            expr if rewrite::is_success(expr) => None,
             // Their value is `()`.
             Expr::If(syn::ExprIf {
                 else_branch: None, ..

@@ -22,8 +22,11 @@ use crate::macro_args::{Args, find_jump};
 /// One way out of the block, in order of first appearance.
 pub enum Site {
     /// `return` (all `return`s share one variant: they have one type), at
-    /// the first one's span.
-    Return { span: Span },
+    /// the span of the first one whose value may be an error. `may_fail`
+    /// is false when every `return` is written `return`, `return Ok(..)`
+    /// or `return Some(..)`: their value never is, and exit's outcome needs
+    /// no look at it.
+    Return { span: Span, may_fail: bool },
     /// A `?`, replayed with a `?` carrying the original span.
     Question { span: Span },
     /// An enter or exit error of a nested manager, replayed with `raise!`.
@@ -211,6 +214,23 @@ impl Rewriter {
     }
 }
 
+/// Whether `expr` is written as a success value, `Ok(..)` or `Some(..)`:
+/// it never is an error, whatever its type, so exit's outcome needs no
+/// look at it (and its error type, often not known yet, is not needed).
+pub fn is_success(expr: &Expr) -> bool {
+    match expr {
+        Expr::Paren(paren) => is_success(&paren.expr),
+        Expr::Group(group) => is_success(&group.expr),
+        Expr::Call(call) => matches!(
+            &*call.func,
+            Expr::Path(path) if path.path.segments.last().is_some_and(|segment| {
+                segment.ident == "Ok" || segment.ident == "Some"
+            })
+        ),
+        _ => false,
+    }
+}
+
 /// Whether `mac` raises by returning from the enclosing function inside
 /// its own definition: `bail!` and `ensure!` (anyhow, eyre).
 fn is_raising(mac: &Macro) -> bool {
@@ -236,12 +256,24 @@ impl VisitMut for Rewriter {
                 if let Some(value) = &mut ret.expr {
                     self.visit_expr_mut(value);
                 }
+                let may_fail = ret.expr.as_deref().is_some_and(|value| !is_success(value));
+                let span = ret.return_token.span;
                 let variant = match self.return_site {
-                    Some(index) => variant(index),
+                    Some(index) => {
+                        if let Site::Return {
+                            span: site_span,
+                            may_fail: site_may_fail,
+                        } = &mut self.sites[index]
+                        {
+                            if may_fail && !*site_may_fail {
+                                *site_span = span;
+                                *site_may_fail = true;
+                            }
+                        }
+                        variant(index)
+                    }
                     None => {
-                        let variant = self.push(Site::Return {
-                            span: ret.return_token.span,
-                        });
+                        let variant = self.push(Site::Return { span, may_fail });
                         self.return_site = Some(self.sites.len() - 1);
                         variant
                     }

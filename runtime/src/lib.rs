@@ -161,18 +161,20 @@
 //! outcome is built (no spelling of `Err` is looked for): a `Result` is a
 //! failure when it is `Err`, an `Option` when it is `None`, any other type
 //! never. A `return`'s value is first tied to the enclosing function's
-//! return type, so its type is known there. An error given by value is
-//! shown to exit with `Debug` (a `?`'s error with `Display` when it is a
-//! `std::error::Error`), and can be downcast to its type.
+//! return type, so its type is known there. A value written `Ok(..)` or
+//! `Some(..)` (`return Ok(v)`, a block ending in `Ok(v)`) is not looked at:
+//! it never is an error. An error given by value is shown to exit with
+//! `Debug` (a `?`'s error with `Display` when it is a `std::error::Error`),
+//! and can be downcast to its type.
 //!
 //! Two limits, both from type inference (the check must be written before
 //! the code that fixes the type):
-//! - the error type of a `return`'s or the block's value that is fixed only
-//!   after `async_with!` (a `return Ok(v)` inside an `async` block whose
-//!   tail fixes the error type, or the block's `Ok(v)` whose error type
-//!   the function's return type fixes) must be `Debug + Send + Sync +
-//!   'static`, or be written out (`Ok::<_, MyError>(v)`): one error at the
-//!   macro says so;
+//! - the error type of a `return`'s or the block's value, not written
+//!   `Ok(..)`, whose error type is fixed only after `async_with!` (inside
+//!   an `async` block whose tail fixes it, or the block's value whose error
+//!   type the function fixes) must be `Debug + Send + Sync + 'static`, or
+//!   be written out (`Ok::<_, MyError>(v)`): one error at the macro says
+//!   so;
 //! - a block value whose type is fixed only after the macro (`let n: u32
 //!   = async_with!(.. => { s.parse().unwrap() })`) is taken for a `Result`:
 //!   write the type inside the block (`s.parse::<u32>()`).

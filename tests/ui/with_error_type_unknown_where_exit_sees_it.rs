@@ -14,15 +14,15 @@ impl AsyncContextManager for Lock {
 }
 
 // Residual limitation of rules 3 and 4: an `async` block whose error type
-// is written only after the `async_with!` returns `Ok(..)` inside it; the
-// error type (not `Debug`, `Send`, `Sync`) is not known yet where exit is
-// shown the value. One error at the `return`, saying to write it out.
+// is written only after the `async_with!` returns a `Result` inside it that
+// is not written `Ok(..)`; the error type (not `Debug`) is not known yet
+// where exit is shown the value. One error, saying to write it out.
 struct NotDebug;
 
 async fn run() {
     let result = async {
-        async_with!(_n = Lock => {
-            return Ok(1);
+        async_with!(n = Lock => {
+            return if *n == 0 { Ok(1) } else { Ok(2) };
         });
         Err::<u8, NotDebug>(NotDebug)
     }
