@@ -223,7 +223,9 @@ mod trace;
 
 pub use exit_stack::{AsyncExitStack, BoxError};
 pub use generator::{Exit, Generator};
-pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
+pub use manager::{
+    AsyncContextManager, ByRef, ExitAction, PinnedContextManager, SendContextManager, by_ref,
+};
 pub use managers::{
     AsyncClose, Closing, FromFn, NullContext, Suppress, closing, from_fn, nullcontext, suppress,
     suppress_if,

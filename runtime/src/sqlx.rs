@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sqlx::{Database, Pool, Transaction};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// Begins a transaction on a connection from `pool`; see [`PoolTransaction`].
 ///
@@ -94,7 +94,7 @@ impl<DB: Database> PoolTransaction<DB> {
     }
 }
 
-impl<DB: Database> AsyncContextManager for PoolTransaction<DB> {
+impl<DB: Database> SendContextManager for PoolTransaction<DB> {
     type Target = Transaction<'static, DB>;
     type Error = sqlx::Error;
 
@@ -116,15 +116,14 @@ impl<DB: Database> AsyncContextManager for PoolTransaction<DB> {
     }
 
     fn cancel(&mut self, tx: Self::Target) {
-        // Never commit: roll back on the runtime, bounded, since Drop
-        // cannot await. Without a runtime, sqlx's own Drop queues the
-        // rollback on the connection.
-        let Ok(runtime) = ::tokio::runtime::Handle::try_current() else {
-            return;
+        // Never commit: the library's detached exit (counted, bounded,
+        // reported if the runtime shuts down first) rolls back, since the
+        // outcome is `Cancelled`. Without a runtime, sqlx's own Drop queues
+        // the rollback on the connection.
+        let manager = PoolTransaction {
+            pool: self.pool.clone(),
+            rollback_deadline: self.rollback_deadline,
         };
-        let deadline = self.rollback_deadline;
-        runtime.spawn(async move {
-            let _ = ::tokio::time::timeout(deadline, tx.rollback()).await;
-        });
+        crate::tokio::spawn_exit(manager, tx, self.rollback_deadline);
     }
 }

@@ -45,12 +45,17 @@
 //! assert_eq!(runtime.block_on(run()).unwrap(), 0 + 1 + 2);
 //! ```
 
+mod cancelled;
 mod process;
 mod task_group;
 mod tcp;
 mod tempdir;
 mod timeout;
 
+pub use cancelled::{
+    CancelledExits, DEFAULT_CANCELLED_EXIT_DEADLINE, ExitOnCancel, cancelled_exits, exit_on_cancel,
+    spawn_exit, wait_for_cancelled_exits,
+};
 pub use process::{ChildProcess, StopBy, Stopped};
 pub use task_group::{TaskFailure, TaskGroup, TaskGroupError, TaskPanic, Tasks};
 pub use tcp::TcpConnection;

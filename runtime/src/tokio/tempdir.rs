@@ -5,7 +5,7 @@ use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A temporary directory, created on enter (under
 /// [`std::env::temp_dir`] unless [`in_dir`](TempDir::in_dir) says otherwise)
@@ -113,7 +113,7 @@ impl TempDir {
     }
 }
 
-impl AsyncContextManager for TempDir {
+impl SendContextManager for TempDir {
     type Target = TempPath;
     type Error = io::Error;
 
