@@ -221,7 +221,9 @@ pub mod sqlx;
 #[cfg(feature = "tracing")]
 mod trace;
 
-pub use exit_stack::{AsyncExitStack, BoxError};
+pub use exit_stack::{
+    AsyncExitStack, BoxError, Local, SendExitStack, Sendable, SuppressedError, Threading,
+};
 pub use generator::{Exit, Generator};
 pub use manager::{
     AsyncContextManager, ByRef, ExitAction, PinnedContextManager, SendContextManager, by_ref,
