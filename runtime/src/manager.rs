@@ -83,7 +83,8 @@ pub enum ExitAction {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async context manager",
     label = "this is not an `AsyncContextManager`",
-    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn"
+    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn",
+    note = "`&mut manager` is a manager when the manager is a `SendContextManager`; lend any other manager as `async_with::by_ref(&mut manager)`"
 )]
 // Send-ness is visible wherever the manager's type is concrete, as in
 // `async_with!`; generic code bounds on the `Send` variant,
