@@ -144,6 +144,7 @@ enum OutcomeKind {
     Completed,
     Failed,
     Panicked,
+    Cancelled,
 }
 
 impl OutcomeKind {
@@ -151,6 +152,7 @@ impl OutcomeKind {
         match outcome {
             Outcome::Failed(_) => OutcomeKind::Failed,
             Outcome::Panicked(_) => OutcomeKind::Panicked,
+            Outcome::Cancelled => OutcomeKind::Cancelled,
             _ => OutcomeKind::Completed,
         }
     }
@@ -251,6 +253,31 @@ impl Exit<'_> {
     /// ```
     pub fn is_panicked(&self) -> bool {
         self.channel().kind.get() == OutcomeKind::Panicked
+    }
+
+    /// `true` when the block was cancelled and this teardown runs detached
+    /// on the runtime ([`exit_on_cancel`](crate::tokio::exit_on_cancel),
+    /// feature `tokio`): not completed, so a transaction rolls back.
+    ///
+    /// ```
+    /// use async_with::{async_context, PinnedContextManager, Outcome};
+    ///
+    /// #[async_context]
+    /// async fn report(seen: &mut Option<bool>) {
+    ///     let ((), exit) = yield_!(());
+    ///     *seen = Some(exit.is_cancelled() && !exit.is_completed());
+    /// }
+    ///
+    /// let mut seen = None;
+    /// async_with::__private::block_on(async {
+    ///     let mut manager = std::pin::pin!(report(&mut seen));
+    ///     manager.as_mut().enter().await.unwrap();
+    ///     manager.as_mut().exit((), Outcome::Cancelled).await.unwrap();
+    /// });
+    /// assert_eq!(seen, Some(true));
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.channel().kind.get() == OutcomeKind::Cancelled
     }
 
     /// Runs `f` on the block's [`Outcome`] (to format or downcast the error,
