@@ -54,7 +54,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Enters `manager` in a block that never ends, and cancels it.
-async fn cancel_a_block(manager: impl SendContextManager<Target = (), Error = std::convert::Infallible> + Unpin) {
+async fn cancel_a_block(
+    manager: impl SendContextManager<Target = (), Error = std::convert::Infallible> + Unpin,
+) {
     let block = async {
         async_with!(manager => { pending::<()>().await });
     };
@@ -73,7 +75,10 @@ fn waiting_before_shutdown_lets_every_exit_finish() {
     let runtime = runtime();
     let left = runtime.block_on(async {
         for _ in 0..3 {
-            let slow = Slow { log: log.clone(), takes: Duration::from_millis(50) };
+            let slow = Slow {
+                log: log.clone(),
+                takes: Duration::from_millis(50),
+            };
             cancel_a_block(exit_on_cancel(slow)).await;
         }
         wait_for_cancelled_exits(Duration::from_secs(10)).await
@@ -94,7 +99,10 @@ fn a_runtime_dropped_with_exits_in_flight_reports_each_as_abandoned() {
     let runtime = runtime();
     let left = runtime.block_on(async {
         for _ in 0..2 {
-            let slow = Slow { log: log.clone(), takes: Duration::from_secs(3600) };
+            let slow = Slow {
+                log: log.clone(),
+                takes: Duration::from_secs(3600),
+            };
             cancel_a_block(exit_on_cancel(slow).deadline(Duration::from_secs(7200))).await;
         }
         // Bounded: gives up after 20 ms with both still running.
@@ -115,11 +123,16 @@ fn without_a_runtime_the_manager_is_cancelled_and_the_exit_reported_as_abandoned
     let log = Log::default();
     let before = cancelled_exits();
     {
-        let slow = Slow { log: log.clone(), takes: Duration::ZERO };
+        let slow = Slow {
+            log: log.clone(),
+            takes: Duration::ZERO,
+        };
         let mut future = pin!(async move {
             async_with!(exit_on_cancel(slow) => { pending::<()>().await });
         });
-        let _ = future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        let _ = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
     } // dropped here, outside any runtime
     let after = cancelled_exits();
     assert_eq!(after.abandoned - before.abandoned, 1);

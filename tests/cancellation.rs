@@ -252,14 +252,18 @@ fn every_entry_point_detaches_the_exit_through_the_same_scope() {
     let log = Log::default();
     runtime().block_on(async {
         // `with()`.
-        let in_with = with(exit_on_cancel(Held::new("w", &log)), async |_: &mut String| {
-            pending::<Result<(), async_with::BoxError>>().await
-        });
+        let in_with = with(
+            exit_on_cancel(Held::new("w", &log)),
+            async |_: &mut String| pending::<Result<(), async_with::BoxError>>().await,
+        );
         let _ = tokio::time::timeout(Duration::from_millis(10), in_with).await;
         // An exit stack entry.
         let in_stack = async {
             let stack = AsyncExitStack::new_send();
-            stack.enter(exit_on_cancel(Held::new("s", &log))).await.unwrap();
+            stack
+                .enter(exit_on_cancel(Held::new("s", &log)))
+                .await
+                .unwrap();
             pending::<()>().await;
         };
         let _ = tokio::time::timeout(Duration::from_millis(10), in_stack).await;

@@ -8,9 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_with::{
-    AsyncExitStack, BoxError, ExitAction, Outcome, SuppressedError, async_with,
-};
+use async_with::{AsyncExitStack, BoxError, ExitAction, Outcome, SuppressedError, async_with};
 
 /// How a failing entry is registered.
 #[derive(Clone, Copy, Debug)]
@@ -81,7 +79,11 @@ fn chaining_reference_with_defer_and_with_push_exit() {
             Ok(())
         });
         let error = result.unwrap_err();
-        assert_eq!(error.to_string().split(' ').next(), Some("IndexError"), "{kind:?}");
+        assert_eq!(
+            error.to_string().split(' ').next(),
+            Some("IndexError"),
+            "{kind:?}"
+        );
         let expected = ["AttributeError", "KeyError", "IndexError"];
         assert_eq!(by_source(&error), expected, "{kind:?}");
         assert_eq!(by_errors(&error), expected, "{kind:?}");
@@ -135,7 +137,10 @@ fn a_suppressor_after_several_failures_swallows_them_all() {
         assert_eq!(action.unwrap(), ExitAction::Suppress, "{kind:?}");
         // The suppressor saw the whole chain: "one" after "two".
         let seen = seen.lock().unwrap().clone();
-        assert!(seen.contains("one") && seen.contains("two"), "{kind:?}: {seen}");
+        assert!(
+            seen.contains("one") && seen.contains("two"),
+            "{kind:?}: {seen}"
+        );
     }
 }
 

@@ -24,7 +24,10 @@ impl SendContextManager for Session {
 
     async fn enter(&mut self) -> std::io::Result<String> {
         tokio::task::yield_now().await;
-        self.log.lock().unwrap().push(format!("enter {}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("enter {}", self.name));
         Ok(format!("{}-conn", self.name))
     }
 
@@ -81,10 +84,13 @@ fn a_generic_manager_runs_in_a_spawned_task() {
     let log = log();
     let task_log = log.clone();
     let len = runtime().block_on(async move {
-        tokio::spawn(generic(Session { name: "a", log: task_log }))
-            .await
-            .unwrap()
-            .unwrap()
+        tokio::spawn(generic(Session {
+            name: "a",
+            log: task_log,
+        }))
+        .await
+        .unwrap()
+        .unwrap()
     });
     assert_eq!(len, "a-conn".len());
     assert_eq!(events(&log), ["enter a", "exit a-conn: completed"]);
@@ -144,14 +150,18 @@ fn a_generic_repository_transaction_runs_in_a_spawned_task() {
 }
 
 #[async_context]
-async fn generated(name: &'static str, log: Arc<Mutex<Vec<String>>>) -> Result<String, std::io::Error> {
+async fn generated(
+    name: &'static str,
+    log: Arc<Mutex<Vec<String>>>,
+) -> Result<String, std::io::Error> {
     tokio::task::yield_now().await;
     log.lock().unwrap().push(format!("setup {name}"));
     let (target, exit) = yield_!(format!("{name}-gen"));
     tokio::task::yield_now().await;
-    log.lock()
-        .unwrap()
-        .push(format!("teardown {target}: {}", exit.inspect(|o| o.to_string())));
+    log.lock().unwrap().push(format!(
+        "teardown {target}: {}",
+        exit.inspect(|o| o.to_string())
+    ));
     Ok(())
 }
 
@@ -250,7 +260,11 @@ impl SendContextManager for Borrowed {
         Ok(Cow::Borrowed("static"))
     }
 
-    async fn exit(&mut self, _: Cow<'static, str>, _: Outcome<'_>) -> Result<ExitAction, Infallible> {
+    async fn exit(
+        &mut self,
+        _: Cow<'static, str>,
+        _: Outcome<'_>,
+    ) -> Result<ExitAction, Infallible> {
         Ok(ExitAction::Propagate)
     }
 }
@@ -278,7 +292,10 @@ fn with_a_target_with_a_lifetime_runs_in_a_spawned_task() {
             tokio::task::yield_now().await;
             Ok::<_, BoxError>(text.len())
         }));
-        (in_block.await.unwrap().unwrap(), direct.await.unwrap().unwrap())
+        (
+            in_block.await.unwrap().unwrap(),
+            direct.await.unwrap().unwrap(),
+        )
     });
     assert_eq!(in_block, Some("static+owned".len()));
     assert_eq!(direct, Some("static".len()));

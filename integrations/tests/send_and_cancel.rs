@@ -71,7 +71,10 @@ async fn after_cancellation(path: &Path) -> Vec<String> {
 }
 
 /// Inserts a row, says so, then waits forever (to be cancelled).
-async fn insert_and_hang(manager: PoolTransaction<Sqlite>, inserted: oneshot::Sender<()>) -> Result<(), sqlx::Error> {
+async fn insert_and_hang(
+    manager: PoolTransaction<Sqlite>,
+    inserted: oneshot::Sender<()>,
+) -> Result<(), sqlx::Error> {
     async_with!(tx = manager => {
         insert(tx, "cancelled").await?;
         let _ = inserted.send(());
@@ -140,7 +143,9 @@ async fn a_timeout_rolls_back_a_generic_manager_through_with() -> std::io::Resul
 
 /// What an axum app keeps: anything that begins a `Send` transaction.
 trait Begin: Send + Sync + 'static {
-    type Tx: SendContextManager<Target = Transaction<'static, Sqlite>, Error = sqlx::Error> + Unpin + 'static;
+    type Tx: SendContextManager<Target = Transaction<'static, Sqlite>, Error = sqlx::Error>
+        + Unpin
+        + 'static;
     fn begin(&self) -> Self::Tx;
 }
 
@@ -172,7 +177,9 @@ async fn add<B: Begin>(State(app): State<Arc<B>>, name: String) -> Result<String
         }))
     }
     .await;
-    result.map(|n| format!("{n} item(s)")).map_err(|e| e.to_string())
+    result
+        .map(|n| format!("{n} item(s)"))
+        .map_err(|e| e.to_string())
 }
 
 /// Inserts, tells the test, then hangs until the client hangs up.
@@ -191,7 +198,14 @@ async fn insert_and_wait(State(app): State<Arc<Db>>) -> String {
 
 async fn serve(app: Arc<Db>) -> std::net::SocketAddr {
     let router = Router::new()
-        .route("/add/{name}", get(|state, axum::extract::Path(name): axum::extract::Path<String>| add::<Db>(state, name)))
+        .route(
+            "/add/{name}",
+            get(
+                |state, axum::extract::Path(name): axum::extract::Path<String>| {
+                    add::<Db>(state, name)
+                },
+            ),
+        )
         .route("/hang", get(insert_and_wait))
         .with_state(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

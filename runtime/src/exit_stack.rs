@@ -144,10 +144,10 @@ pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
 /// on stable Rust.
 ///
 /// ```
-/// use async_with::{async_with, nullcontext, SendExitStack};
+/// use async_with::{async_with, nullcontext, AsyncExitStack};
 ///
 /// async fn handler(names: Vec<String>) -> Result<usize, async_with::BoxError> {
-///     let total = async_with!(stack = SendExitStack::new() => {
+///     let total = async_with!(stack = AsyncExitStack::new_send() => {
 ///         let mut total = 0;
 ///         for name in names {
 ///             let name = stack.enter(nullcontext(name)).await?;
@@ -309,12 +309,12 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// use async_with::{AsyncExitStack, Outcome};
     ///
     /// # async_with::__private::block_on(async {
-    /// let mut stack = AsyncExitStack::<Vec<&str>>::default()
-    ///     .keep_suppressed(|mut later, earlier| { later.extend(earlier); later });
-    /// stack.defer(async || Err(vec!["first registered"]));
-    /// stack.defer(async || Err(vec!["second registered"]));
+    /// let mut stack = AsyncExitStack::<String>::default()
+    ///     .keep_suppressed(|later, earlier| format!("{earlier}; {later}"));
+    /// stack.defer(async || Err("first registered".to_string()));
+    /// stack.defer(async || Err("second registered".to_string()));
     /// let errors = stack.close().await.unwrap_err();
-    /// assert_eq!(errors, ["first registered", "second registered"]);
+    /// assert_eq!(errors, "second registered; first registered");
     /// # });
     /// ```
     pub fn keep_suppressed(mut self, keep: fn(E, E) -> E) -> Self {
@@ -345,7 +345,11 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     #[doc(alias = "pop_all")]
     #[doc(alias = "move")]
     pub fn take(&mut self) -> Self {
-        let entries = core::mem::take(self.entries.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let entries = core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         AsyncExitStack {
             entries: Mutex::new(entries),
             suppressed: self.suppressed,
@@ -608,8 +612,11 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
 
     /// The unwinding loop of [`exit`](Self::exit).
     async fn unwind(&mut self, mut outcome: Outcome<'_>) -> Result<ExitAction, E> {
-        let mut entries =
-            core::mem::take(self.entries.get_mut().unwrap_or_else(PoisonError::into_inner));
+        let mut entries = core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let block_failed = outcome.is_failed();
         let mut now = Unwinding::Given;
         while let Some(mut entry) = entries.pop() {

@@ -619,15 +619,10 @@ where
         PinnedContextManager::enter(self.as_mut())
     }
 
-    #[inline]
-    fn exit(
-        &mut self,
-        target: T,
-        outcome: Outcome<'_>,
-    ) -> impl Future<Output = Result<ExitAction, E>> + Send {
-        // An async block: the pinned exit takes one lifetime for the
-        // manager and the outcome, this signature two.
-        async move { PinnedContextManager::exit(self.as_mut(), target, outcome).await }
+    // An `async fn`: the pinned exit takes one lifetime for the manager
+    // and the outcome, this signature two.
+    async fn exit(&mut self, target: T, outcome: Outcome<'_>) -> Result<ExitAction, E> {
+        PinnedContextManager::exit(self.as_mut(), target, outcome).await
     }
 
     fn cancel(&mut self, target: T) {

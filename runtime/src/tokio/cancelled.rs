@@ -203,7 +203,11 @@ where
 
 /// [`spawn_exit`], giving the manager and the target back when there is no
 /// runtime to spawn on.
-fn try_spawn_exit<M>(mut manager: M, target: M::Target, deadline: Duration) -> Option<(M, M::Target)>
+fn try_spawn_exit<M>(
+    mut manager: M,
+    target: M::Target,
+    deadline: Duration,
+) -> Option<(M, M::Target)>
 where
     M: SendContextManager + 'static,
     M::Target: Send + 'static,

@@ -22,7 +22,7 @@ use crate::{ExitAction, Outcome, SendContextManager};
 /// any other removal error is exit's error.
 ///
 /// If the future running the block is dropped (cancelled), exit cannot
-/// run; the [`cancel`](AsyncContextManager::cancel) hook removes the
+/// run; the [`cancel`](crate::AsyncContextManager::cancel) hook removes the
 /// directory synchronously instead (there is no runtime to await on in
 /// `Drop`), so it is not left behind on that path either.
 ///
