@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Runs the cancellation (and shutdown), panic, exit-stack and `Send` tests
-# under valgrind memcheck
-# and prints a one-line verdict: cancelled futures, dropped stacks and caught
-# panics must leak nothing.
+# under valgrind memcheck and prints a one-line verdict: cancelled futures,
+# detached exits, dropped stacks and caught panics must leak nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "leaks: valgrind not installed (apt-get install valgrind)"; exit 1; }
