@@ -75,14 +75,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// [`take`](Self::take) and [`close`](Self::close), which need
 /// `&mut self`, can only run once they are no longer used.
 ///
-/// # Not `Send`
+/// # `Send`
 ///
-/// The stack keeps its entries' exit futures behind `dyn Future`, and stable
-/// Rust cannot state that the future of a generic manager's `async fn exit`
-/// is `Send` (that needs return-type notation). So the stack is neither
-/// `Send` nor `Sync`: use it on a current-thread runtime, in a
-/// `tokio::task::LocalSet`, or nest `async_with!` when the number of
-/// managers is fixed.
+/// This stack keeps its entries' exit futures behind `dyn Future`, which
+/// need not be `Send`: the stack is neither `Send` nor `Sync`. For a
+/// spawned task or an axum handler, use a [`SendExitStack`]
+/// ([`AsyncExitStack::new_send`]), whose entries are `Send`.
 ///
 /// # Dropped without exiting
 ///
@@ -168,6 +166,13 @@ pub type SendExitStack<'a, E = BoxError> = AsyncExitStack<'a, E, Sendable>;
 /// Whether an exit stack's entries may be `!Send` ([`Local`], the
 /// default) or must be `Send` ([`Sendable`], a [`SendExitStack`]).
 /// Sealed.
+///
+/// ```
+/// fn len_of<S: async_with::Threading>(stack: &async_with::AsyncExitStack<'_, String, S>) -> usize {
+///     stack.len()
+/// }
+/// assert_eq!(len_of(&async_with::SendExitStack::<String>::default()), 0);
+/// ```
 pub trait Threading: sealed::Sealed + 'static {}
 
 /// Entries may be `!Send`; the stack is neither `Send` nor `Sync`.

@@ -25,6 +25,10 @@ use std::time::Duration;
 use crate::{ExitAction, Outcome, SendContextManager};
 
 /// How long a detached exit may take unless told otherwise: 5 seconds.
+///
+/// ```
+/// assert_eq!(async_with::tokio::DEFAULT_CANCELLED_EXIT_DEADLINE.as_secs(), 5);
+/// ```
 pub const DEFAULT_CANCELLED_EXIT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Opts `manager` in to an async exit after cancellation: if the future
@@ -90,7 +94,7 @@ where
 /// use std::time::Duration;
 ///
 /// let manager = exit_on_cancel(async_with::nullcontext(1)).deadline(Duration::from_millis(500));
-/// assert_eq!(manager.get_ref().is_some(), true);
+/// assert!(manager.get_ref().is_some());
 /// ```
 #[derive(Debug)]
 pub struct ExitOnCancel<M> {
@@ -354,4 +358,83 @@ pub async fn wait_for_cancelled_exits(limit: Duration) -> u64 {
     };
     let _ = ::tokio::time::timeout(limit, waiting).await;
     cancelled_exits().in_flight
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    //! The report of an abandoned exit is a `tracing` warning (the counter
+    //! is tested in `tests/cancel_shutdown.rs`).
+
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicUsize;
+    use tracing::{Event, Metadata, Subscriber, span};
+
+    /// Records the message of each warning.
+    #[derive(Default)]
+    struct Warnings(Mutex<Vec<String>>, AtomicUsize);
+
+    struct Message<'a>(&'a mut String);
+
+    impl tracing::field::Visit for Message<'_> {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn core::fmt::Debug) {
+            use core::fmt::Write;
+            let _ = write!(self.0, "{}={value:?} ", field.name());
+        }
+    }
+
+    impl Subscriber for &'static Warnings {
+        fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+            *metadata.level() == tracing::Level::WARN
+        }
+        fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
+            span::Id::from_u64(self.1.fetch_add(1, Ordering::Relaxed) as u64 + 1)
+        }
+        fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
+        fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut text = String::new();
+            event.record(&mut Message(&mut text));
+            self.0.lock().unwrap().push(text);
+        }
+        fn enter(&self, _: &span::Id) {}
+        fn exit(&self, _: &span::Id) {}
+    }
+
+    struct Forever;
+
+    impl SendContextManager for Forever {
+        type Target = ();
+        type Error = core::convert::Infallible;
+        async fn enter(&mut self) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        async fn exit(&mut self, (): (), _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+            core::future::pending().await
+        }
+    }
+
+    #[test]
+    fn an_exit_dropped_by_a_shutting_down_runtime_is_a_warning() {
+        let warnings: &'static Warnings = Box::leak(Box::default());
+        tracing::subscriber::with_default(warnings, || {
+            let runtime = ::tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let mut manager = exit_on_cancel(Forever);
+                let () = manager.enter().await.unwrap();
+                manager.cancel(()); // what the scope's drop does
+                ::tokio::task::yield_now().await; // the exit starts, and waits
+            });
+            drop(runtime); // shutdown drops it
+        });
+        let warnings = warnings.0.lock().unwrap();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("abandoned") && warnings[0].contains("Forever"),
+            "{warnings:?}"
+        );
+    }
 }
