@@ -1073,6 +1073,31 @@ mod tests {
     }
 
     #[test]
+    fn a_send_stack_moves_to_another_thread_with_its_entries() {
+        let mut stack = AsyncExitStack::new_send();
+        block_on(async {
+            for i in 0..20 {
+                let target = stack.enter(nullcontext(vec![i])).await.unwrap();
+                target.push(i + 100);
+                stack.defer(|| async { Ok(()) });
+            }
+        });
+        // The entries (and their `Unwind`) move to, and unwind on, another
+        // thread: what `unsafe impl Send` promises.
+        let closed = std::thread::spawn(move || {
+            let unwinding = stack.close();
+            let output = std::thread::scope(|scope| {
+                scope
+                    .spawn(move || block_on(unwinding))
+                    .join()
+                    .unwrap()
+            });
+            output.is_ok()
+        });
+        assert!(closed.join().unwrap());
+    }
+
+    #[test]
     fn dropping_entries_without_exit_frees_them() {
         let stack = AsyncExitStack::new();
         block_on(async {
