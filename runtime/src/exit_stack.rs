@@ -1087,10 +1087,7 @@ mod tests {
         let closed = std::thread::spawn(move || {
             let unwinding = stack.close();
             let output = std::thread::scope(|scope| {
-                scope
-                    .spawn(move || block_on(unwinding))
-                    .join()
-                    .unwrap()
+                scope.spawn(move || block_on(unwinding)).join().unwrap()
             });
             output.is_ok()
         });
