@@ -1,6 +1,9 @@
 //! SPEC rule 10: the future running a block is dropped (a timeout,
 //! `select!`, an aborted task). Each test cancels for real and checks that
-//! every entered manager is cleaned up exactly once.
+//! every entered manager is cleaned up exactly once: by its synchronous
+//! `cancel` hook, or, opted in with `exit_on_cancel`, by its async exit,
+//! which the library runs on the runtime with `Outcome::Cancelled` under
+//! a deadline.
 
 mod common;
 
@@ -9,8 +12,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use async_with::tokio::{cancelled_exits, exit_on_cancel, wait_for_cancelled_exits};
 use async_with::{
-    AsyncContextManager, AsyncExitStack, ExitAction, Outcome, async_context, async_with,
+    AsyncContextManager, AsyncExitStack, ExitAction, Outcome, SendContextManager, async_context,
+    async_with, with,
 };
 use common::{Log, describe};
 use tokio::sync::oneshot;
@@ -23,16 +28,14 @@ enum HangIn {
     Exit,
 }
 
-/// A manager that logs its steps and, when cancelled, logs it and spawns its
-/// async exit with `Outcome::Cancelled` on the current tokio runtime,
-/// bounded by `cleanup_bound`, reporting through `done` when it finished.
+/// A manager that logs its steps. Its exit awaits (`exit_takes`) before it
+/// logs; its synchronous `cancel` hook only logs: any async exit after a
+/// cancellation is the library's (`exit_on_cancel`), not the manager's.
 struct Held {
     name: &'static str,
     log: Log,
     hang: HangIn,
-    cleanup_takes: Duration,
-    cleanup_bound: Duration,
-    done: Option<oneshot::Sender<String>>,
+    exit_takes: Duration,
 }
 
 impl Held {
@@ -41,9 +44,7 @@ impl Held {
             name,
             log: log.clone(),
             hang: HangIn::Nothing,
-            cleanup_takes: Duration::ZERO,
-            cleanup_bound: Duration::from_secs(5),
-            done: None,
+            exit_takes: Duration::ZERO,
         }
     }
 
@@ -51,22 +52,9 @@ impl Held {
         self.hang = hang;
         self
     }
-
-    /// Spawns the async cleanup when cancelled; returns where it reports.
-    fn spawning(&mut self) -> oneshot::Receiver<String> {
-        let (sender, receiver) = oneshot::channel();
-        self.done = Some(sender);
-        receiver
-    }
-
-    /// The async part of exit, shared by `exit` and the spawned cleanup.
-    async fn close(log: Log, name: &'static str, target: String, outcome: String, takes: Duration) {
-        tokio::time::sleep(takes).await;
-        log.push(format!("exit {name} ({target}): {outcome}"));
-    }
 }
 
-impl AsyncContextManager for Held {
+impl SendContextManager for Held {
     type Target = String;
     type Error = std::convert::Infallible;
 
@@ -89,38 +77,15 @@ impl AsyncContextManager for Held {
             self.log.push(format!("exiting {} hangs", self.name));
             pending::<()>().await;
         }
-        Held::close(
-            self.log.clone(),
-            self.name,
-            target,
-            describe(&outcome),
-            Duration::ZERO,
-        )
-        .await;
+        let outcome = describe(&outcome);
+        tokio::time::sleep(self.exit_takes).await;
+        self.log
+            .push(format!("exit {} ({target}): {outcome}", self.name));
         Ok(ExitAction::Propagate)
     }
 
     fn cancel(&mut self, target: String) {
         self.log.push(format!("cancel {} ({target})", self.name));
-        let Some(done) = self.done.take() else {
-            return;
-        };
-        // The async cleanup, spawned so that it outlives the cancelled
-        // future, and bounded so that it cannot hang forever.
-        let (log, name, takes, bound) = (
-            self.log.clone(),
-            self.name,
-            self.cleanup_takes,
-            self.cleanup_bound,
-        );
-        let cleanup = Held::close(log, name, target, describe(&Outcome::Cancelled), takes);
-        tokio::spawn(async move {
-            let report = match tokio::time::timeout(bound, cleanup).await {
-                Ok(()) => "cleaned up",
-                Err(_) => "cleanup timed out",
-            };
-            let _ = done.send(report.to_string());
-        });
     }
 }
 
@@ -136,19 +101,20 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// A block that waits forever inside `async_with!`.
-async fn hold_forever(manager: Held, log: &Log) {
+async fn hold_forever<M>(manager: M, log: &Log)
+where
+    M: SendContextManager<Target = String, Error = std::convert::Infallible> + Unpin,
+{
     async_with!(target = manager => {
         log.push(format!("block has {target}"));
         pending::<()>().await;
     });
 }
 
-/// Waits for the spawned cleanup's report, bounded.
-async fn report(receiver: oneshot::Receiver<String>) -> String {
-    tokio::time::timeout(Duration::from_secs(10), receiver)
-        .await
-        .expect("the spawned cleanup reported in time")
-        .expect("the cleanup ran to its end")
+/// Waits for the library's detached exits, bounded; none may be left.
+async fn detached_exits_end() {
+    let left = wait_for_cancelled_exits(Duration::from_secs(10)).await;
+    assert_eq!(left, 0, "every detached exit ended in time");
 }
 
 #[test]
@@ -169,35 +135,51 @@ fn a_timeout_during_the_block_cancels_the_manager_once() {
 }
 
 #[test]
-fn select_dropping_the_block_spawns_the_async_exit_with_the_cancelled_outcome() {
+fn a_timeout_runs_an_opted_in_exit_on_the_runtime_with_the_cancelled_outcome() {
     let log = Log::default();
-    let report = runtime().block_on(async {
-        let mut manager = Held::new("a", &log);
-        let receiver = manager.spawning();
-        tokio::select! {
-            _ = hold_forever(manager, &log) => unreachable!("the block never ends"),
-            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-        }
-        report(receiver).await
+    runtime().block_on(async {
+        let manager = exit_on_cancel(Held::new("a", &log));
+        let elapsed =
+            tokio::time::timeout(Duration::from_millis(20), hold_forever(manager, &log)).await;
+        assert!(elapsed.is_err());
+        detached_exits_end().await;
     });
-    assert_eq!(report, "cleaned up");
     assert_eq!(
         log.events(),
         [
             "enter a",
             "block has a-target",
-            "cancel a (a-target)",
+            "exit a (a-target): cancelled"
+        ]
+    );
+}
+
+#[test]
+fn select_dropping_the_block_runs_the_async_exit_with_the_cancelled_outcome() {
+    let log = Log::default();
+    runtime().block_on(async {
+        let manager = exit_on_cancel(Held::new("a", &log));
+        tokio::select! {
+            _ = hold_forever(manager, &log) => unreachable!("the block never ends"),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+        detached_exits_end().await;
+    });
+    assert_eq!(
+        log.events(),
+        [
+            "enter a",
+            "block has a-target",
             "exit a (a-target): cancelled",
         ]
     );
 }
 
 #[test]
-fn aborting_the_task_cleans_up_exactly_once() {
+fn aborting_the_task_runs_the_async_exit_exactly_once() {
     let log = Log::default();
-    let report = runtime().block_on(async {
-        let mut manager = Held::new("a", &log);
-        let receiver = manager.spawning();
+    runtime().block_on(async {
+        let manager = exit_on_cancel(Held::new("a", &log));
         let (entered, is_entered) = oneshot::channel();
         let task_log = log.clone();
         let task = tokio::spawn(async move {
@@ -210,31 +192,92 @@ fn aborting_the_task_cleans_up_exactly_once() {
         is_entered.await.unwrap();
         task.abort();
         assert!(task.await.unwrap_err().is_cancelled());
-        report(receiver).await
+        detached_exits_end().await;
     });
-    assert_eq!(report, "cleaned up");
     let events = log.events();
-    assert_eq!(
-        events.iter().filter(|e| e.starts_with("cancel a")).count(),
-        1
-    );
     assert_eq!(events.iter().filter(|e| e.starts_with("exit a")).count(), 1);
+    assert!(!events.iter().any(|e| e.starts_with("cancel a")));
     assert_eq!(events.last().unwrap(), "exit a (a-target): cancelled");
 }
 
 #[test]
-fn cleanup_spawned_on_cancellation_is_bounded_in_time() {
+fn an_async_exit_after_cancellation_is_cut_at_its_deadline_and_counted() {
     let log = Log::default();
-    let report = runtime().block_on(async {
-        let mut manager = Held::new("slow", &log);
-        manager.cleanup_takes = Duration::from_secs(3600);
-        manager.cleanup_bound = Duration::from_millis(20);
-        let receiver = manager.spawning();
+    let before = cancelled_exits();
+    runtime().block_on(async {
+        let mut slow = Held::new("slow", &log);
+        slow.exit_takes = Duration::from_secs(3600);
+        let manager = exit_on_cancel(slow).deadline(Duration::from_millis(20));
         let _ = tokio::time::timeout(Duration::from_millis(10), hold_forever(manager, &log)).await;
-        report(receiver).await
+        detached_exits_end().await;
     });
-    assert_eq!(report, "cleanup timed out");
+    let after = cancelled_exits();
+    // Other tests of this binary run in parallel, none times out.
+    assert_eq!(after.timed_out - before.timed_out, 1);
     assert!(!log.events().iter().any(|e| e.starts_with("exit slow")));
+}
+
+#[async_context]
+async fn owned_generator(log: Log) -> String {
+    log.push("setup");
+    let (target, exit) = yield_!("gen".to_string());
+    tokio::task::yield_now().await; // an awaited teardown
+    log.push(format!(
+        "teardown {target}: cancelled {}, completed {}",
+        exit.is_cancelled(),
+        exit.is_completed()
+    ));
+}
+
+#[test]
+fn a_boxed_generator_opted_in_runs_its_teardown_after_cancellation() {
+    let log = Log::default();
+    runtime().block_on(async {
+        let manager = exit_on_cancel(Box::pin(owned_generator(log.clone())));
+        let _ = tokio::time::timeout(Duration::from_millis(20), hold_forever(manager, &log)).await;
+        detached_exits_end().await;
+    });
+    assert_eq!(
+        log.events(),
+        [
+            "setup",
+            "block has gen",
+            "teardown gen: cancelled true, completed false"
+        ]
+    );
+}
+
+#[test]
+fn every_entry_point_detaches_the_exit_through_the_same_scope() {
+    let log = Log::default();
+    runtime().block_on(async {
+        // `with()`.
+        let in_with = with(
+            exit_on_cancel(Held::new("w", &log)),
+            async |_: &mut String| pending::<Result<(), async_with::BoxError>>().await,
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(10), in_with).await;
+        // An exit stack entry.
+        let in_stack = async {
+            let stack = AsyncExitStack::new_send();
+            stack
+                .enter(exit_on_cancel(Held::new("s", &log)))
+                .await
+                .unwrap();
+            pending::<()>().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(10), in_stack).await;
+        detached_exits_end().await;
+    });
+    assert_eq!(
+        log.events(),
+        [
+            "enter w",
+            "exit w (w-target): cancelled",
+            "enter s",
+            "exit s (s-target): cancelled"
+        ]
+    );
 }
 
 #[test]

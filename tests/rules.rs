@@ -419,10 +419,11 @@ fn rule_04_question_mark_on_result_fails_exit_sees_error_and_it_propagates_conve
 
 #[test]
 fn rule_04_exit_can_downcast_the_error_to_its_concrete_type() {
-    use async_with::{AsyncContextManager, ExitAction, Outcome};
+    use async_with::{ExitAction, Outcome, SendContextManager};
 
     struct Downcaster(Option<std::num::IntErrorKind>);
-    impl AsyncContextManager for Downcaster {
+    // `Send`: the `Send` variant, so `&mut manager` lends it.
+    impl SendContextManager for Downcaster {
         type Target = ();
         type Error = std::convert::Infallible;
         async fn enter(&mut self) -> Result<(), Self::Error> {
@@ -615,12 +616,13 @@ fn rule_06_panic_runs_exit_with_the_payload_then_resumes_the_same_payload() {
 
 #[test]
 fn rule_06_non_string_payloads_reach_exit_through_payload_mut() {
-    use async_with::{AsyncContextManager, ExitAction, Outcome};
+    use async_with::{ExitAction, Outcome, SendContextManager};
 
     #[derive(Debug, PartialEq)]
     struct Code(u32);
     struct Grab(Option<u32>);
-    impl AsyncContextManager for Grab {
+    // `Send`: the `Send` variant, so `&mut manager` lends it.
+    impl SendContextManager for Grab {
         type Target = ();
         type Error = std::convert::Infallible;
         async fn enter(&mut self) -> Result<(), Self::Error> {
@@ -911,7 +913,8 @@ fn rule_11_every_entered_manager_exits_exactly_once_on_every_path() {
             if iterations > 1 {
                 return Some(0);
             }
-            async_with!(_c = &mut counter => {
+            // `Counter` holds `Rc`s: not `Send`, lent with `by_ref`.
+            async_with!(_c = async_with::by_ref(&mut counter) => {
                 match path {
                     Path::Complete => {}
                     Path::Return => return Some(1),

@@ -1,17 +1,17 @@
 //! A stack of exits built at run time: Python's `contextlib.AsyncExitStack`,
 //! JavaScript's `AsyncDisposableStack`.
 
-use core::cell::RefCell;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 #[cfg(doc)]
 use crate::AsyncContextManager;
 use crate::protocol::{Scope, catch_unwind, scope};
-use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager};
+use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager, SendContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
 ///
@@ -75,14 +75,12 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// [`take`](Self::take) and [`close`](Self::close), which need
 /// `&mut self`, can only run once they are no longer used.
 ///
-/// # Not `Send`
+/// # `Send`
 ///
-/// The stack keeps its entries' exit futures behind `dyn Future`, and stable
-/// Rust cannot state that the future of a generic manager's `async fn exit`
-/// is `Send` (that needs return-type notation). So the stack is neither
-/// `Send` nor `Sync`: use it on a current-thread runtime, in a
-/// `tokio::task::LocalSet`, or nest `async_with!` when the number of
-/// managers is fixed.
+/// This stack keeps its entries' exit futures behind `dyn Future`, which
+/// need not be `Send`: the stack is neither `Send` nor `Sync`. For a
+/// spawned task or an axum handler, use a [`SendExitStack`]
+/// ([`AsyncExitStack::new_send`]), whose entries are `Send`.
 ///
 /// # Dropped without exiting
 ///
@@ -115,9 +113,143 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// assert_eq!(async_with::__private::block_on(run(&["a", "bb"], &log)).unwrap(), 3);
 /// assert_eq!(log.into_inner(), ["open a", "open bb", "close bb", "close a"]);
 /// ```
-pub struct AsyncExitStack<'a, E = BoxError> {
-    entries: RefCell<Entries<'a, E>>,
+pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
+    // A `Mutex`, not a `RefCell`: `enter` takes `&self`, and the future of
+    // a `SendExitStack`'s `enter` holds that `&self` across its await, which
+    // is `Send` only if the stack is `Sync`. The lock is never held across
+    // an await or user code.
+    entries: Mutex<Entries<'a, E, S>>,
+    /// How a failure is kept when another entry fails after it (see
+    /// "Unwinding"); `None`: the later error replaces it.
+    suppressed: Option<fn(E, E) -> E>,
+    /// How an entry's error is shown to the entries after it, chosen where
+    /// the stack is made (the error type's bounds are checked there, not
+    /// by the methods: see `Unwind` for why).
+    view: fn(&E) -> Failure<'_>,
 }
+
+/// An [`AsyncExitStack`] that is `Send` (and `Sync`), for `tokio::spawn`ed
+/// tasks and axum handlers: its entries are `Send` (managers that are
+/// [`SendContextManager`]s, callbacks and handlers whose futures are
+/// `Send`), kept behind `dyn Future + Send`.
+///
+/// The same stack as [`AsyncExitStack`] otherwise: same unwinding, same
+/// methods; only the bounds of [`enter`](AsyncExitStack::enter),
+/// [`defer`](AsyncExitStack::defer) and
+/// [`push_exit`](AsyncExitStack::push_exit) differ. Its `defer` takes a
+/// closure returning a future (`|| async move { .. }`) rather than an async
+/// closure: an `AsyncFnOnce` bound cannot require its future to be `Send`
+/// on stable Rust.
+///
+/// ```
+/// use async_with::{async_with, nullcontext, AsyncExitStack};
+///
+/// async fn handler(names: Vec<String>) -> Result<usize, async_with::BoxError> {
+///     let total = async_with!(stack = AsyncExitStack::new_send() => {
+///         let mut total = 0;
+///         for name in names {
+///             let name = stack.enter(nullcontext(name)).await?;
+///             total += name.len();
+///         }
+///         stack.defer(|| async { Ok(()) });
+///         total
+///     });
+///     Ok(total)
+/// }
+///
+/// fn assert_send<F: Future + Send>(future: F) -> F { future }
+/// let future = assert_send(handler(vec!["a".into(), "bb".into()]));
+/// assert_eq!(async_with::__private::block_on(future).unwrap(), 3);
+/// ```
+pub type SendExitStack<'a, E = BoxError> = AsyncExitStack<'a, E, Sendable>;
+
+/// Whether an exit stack's entries may be `!Send` ([`Local`], the
+/// default) or must be `Send` ([`Sendable`], a [`SendExitStack`]).
+/// Sealed.
+///
+/// ```
+/// fn len_of<S: async_with::Threading>(stack: &async_with::AsyncExitStack<'_, String, S>) -> usize {
+///     stack.len()
+/// }
+/// assert_eq!(len_of(&async_with::SendExitStack::<String>::default()), 0);
+/// ```
+pub trait Threading: sealed::Sealed + 'static {}
+
+/// Entries may be `!Send`; the stack is neither `Send` nor `Sync`.
+///
+/// ```
+/// let stack: async_with::AsyncExitStack<'_, String, async_with::Local> = Default::default();
+/// # drop(stack);
+/// ```
+#[derive(Debug)]
+pub enum Local {}
+
+/// Entries are `Send`; the stack is `Send` and `Sync` ([`SendExitStack`]).
+///
+/// ```
+/// let stack: async_with::AsyncExitStack<'_, String, async_with::Sendable> = Default::default();
+/// fn assert_send_sync<T: Send + Sync>(_: &T) {}
+/// assert_send_sync(&stack);
+/// ```
+#[derive(Debug)]
+pub enum Sendable {}
+
+impl Threading for Local {}
+impl Threading for Sendable {}
+
+mod sealed {
+    use super::*;
+
+    /// The type-erased entry each kind of stack keeps.
+    pub trait Sealed {
+        type Entry<'a, E>: ?Sized + ErasedEntry<E>;
+    }
+
+    impl Sealed for Local {
+        type Entry<'a, E> = dyn Entry<E> + 'a;
+    }
+
+    /// The kinds of stack whose entries are `Send` (`dyn SendEntry<E>`).
+    pub trait SendEntries: Threading {}
+
+    impl SendEntries for Sendable {}
+
+    impl Sealed for Sendable {
+        type Entry<'a, E> = dyn SendEntry<E> + 'a;
+    }
+
+    /// Exits a type-erased entry, whichever kind of box it is.
+    pub trait ErasedEntry<E> {
+        type ExitFuture<'s>: Future<Output = Result<ExitAction, E>> + 's
+        where
+            Self: 's;
+        fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> Self::ExitFuture<'s>;
+    }
+
+    impl<'a, E> ErasedEntry<E> for dyn Entry<E> + 'a {
+        type ExitFuture<'s>
+            = ExitFuture<'s, E>
+        where
+            Self: 's;
+        fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E> {
+            Entry::exit(self, outcome)
+        }
+    }
+
+    impl<'a, E> ErasedEntry<E> for dyn SendEntry<E> + 'a {
+        type ExitFuture<'s>
+            = SendExitFuture<'s, E>
+        where
+            Self: 's;
+        fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> SendExitFuture<'s, E> {
+            SendEntry::exit(self, outcome)
+        }
+    }
+}
+
+use sealed::{ErasedEntry, Sealed};
+
+type EntryOf<'a, E, S> = <S as Sealed>::Entry<'a, E>;
 
 impl<'a> AsyncExitStack<'a> {
     /// An empty stack whose error type is [`BoxError`]. For another error
@@ -129,19 +261,78 @@ impl<'a> AsyncExitStack<'a> {
     /// assert!(stack.is_empty());
     /// ```
     pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl<E> Default for AsyncExitStack<'_, E> {
-    fn default() -> Self {
         AsyncExitStack {
-            entries: RefCell::new(Entries(Vec::new())),
+            suppressed: Some(suppressed_error),
+            ..Self::default()
         }
     }
 }
 
-impl<E> AsyncExitStack<'_, E> {
+impl<'a> SendExitStack<'a> {
+    /// An empty [`SendExitStack`] whose error type is [`BoxError`]
+    /// (`AsyncExitStack::new` is the one that is not `Send`; for another
+    /// error type, `SendExitStack::<E>::default()`).
+    ///
+    /// ```
+    /// let stack = async_with::AsyncExitStack::new_send();
+    /// fn assert_send<T: Send>(_: &T) {}
+    /// assert_send(&stack);
+    /// ```
+    pub fn new_send() -> Self {
+        AsyncExitStack {
+            suppressed: Some(suppressed_error),
+            ..Self::default()
+        }
+    }
+}
+
+/// The error type of a stack: shown to the entries after a failing one
+/// (formatted, downcast), and `Send + Sync` as `Outcome` is.
+impl<E, S: Threading> Default for AsyncExitStack<'_, E, S>
+where
+    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
+{
+    fn default() -> Self {
+        AsyncExitStack {
+            entries: Mutex::new(Entries(Vec::new())),
+            suppressed: None,
+            view: view::<E>,
+        }
+    }
+}
+
+impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
+    /// Keeps every failure of an unwinding (JavaScript's `SuppressedError`):
+    /// when an entry fails after another failed, `keep(later, earlier)`
+    /// makes the error that goes on. Stacks made by
+    /// [`new`](AsyncExitStack::new) and [`new_send`](AsyncExitStack::new_send)
+    /// keep them in a [`SuppressedError`]; without it, the later error
+    /// replaces the earlier one (which the later entry saw in
+    /// [`Outcome::Failed`], as Python's `__context__`).
+    ///
+    /// ```
+    /// use async_with::{AsyncExitStack, Outcome};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = AsyncExitStack::<String>::default()
+    ///     .keep_suppressed(|later, earlier| format!("{earlier}; {later}"));
+    /// stack.defer(async || Err("first registered".to_string()));
+    /// stack.defer(async || Err("second registered".to_string()));
+    /// let errors = stack.close().await.unwrap_err();
+    /// assert_eq!(errors, "second registered; first registered");
+    /// # });
+    /// ```
+    pub fn keep_suppressed(mut self, keep: fn(E, E) -> E) -> Self {
+        self.suppressed = Some(keep);
+        self
+    }
+
+    fn entries(&self) -> MutexGuard<'_, Entries<'a, E, S>> {
+        // A panic never leaves the list half-changed (each change is one
+        // `Vec` call), so a poisoned lock is still a valid list.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Moves every entry into a new stack and leaves this one empty
     /// (Python's `pop_all`, JavaScript's `move`): the usual way to keep
     /// resources opened in a block once all of them opened.
@@ -159,7 +350,16 @@ impl<E> AsyncExitStack<'_, E> {
     #[doc(alias = "pop_all")]
     #[doc(alias = "move")]
     pub fn take(&mut self) -> Self {
-        core::mem::take(self)
+        let entries = core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        AsyncExitStack {
+            entries: Mutex::new(entries),
+            suppressed: self.suppressed,
+            view: self.view,
+        }
     }
 
     /// How many entries are registered.
@@ -168,7 +368,7 @@ impl<E> AsyncExitStack<'_, E> {
     /// assert_eq!(async_with::AsyncExitStack::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.entries.borrow().0.len()
+        self.entries().0.len()
     }
 
     /// `true` when no entry is registered.
@@ -181,7 +381,7 @@ impl<E> AsyncExitStack<'_, E> {
     }
 }
 
-impl<'a, E: 'a> AsyncExitStack<'a, E> {
+impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// Enters `manager` and registers its exit; returns its target
     /// (Python's `enter_async_context`).
     ///
@@ -225,7 +425,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
         // the returned borrow of `&self` lives. Nothing else reads or writes
         // the target before then.
         let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
-        self.entries.borrow_mut().push(scope);
+        self.entries().push(scope);
         Ok(target.expect("the scope was entered above"))
     }
 
@@ -248,7 +448,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
     where
         F: AsyncFnOnce() -> Result<(), E> + 'a,
     {
-        self.entries.borrow_mut().push_boxed(Box::new(Deferred {
+        self.entries().push_boxed(Box::new(Deferred {
             callback: Some(callback),
         }));
     }
@@ -280,17 +480,90 @@ impl<'a, E: 'a> AsyncExitStack<'a, E> {
         F: FnOnce(Outcome<'_>) -> Fut + 'a,
         Fut: Future<Output = Result<ExitAction, E>> + 'a,
     {
-        self.entries.borrow_mut().push_boxed(Box::new(ExitHandler {
+        self.entries().push_boxed(Box::new(ExitHandler {
             handler: Some(handler),
             _future: PhantomData,
         }));
     }
 }
 
-impl<'a, E> AsyncExitStack<'a, E>
-where
-    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
-{
+impl<'a, E: Send + 'a> SendExitStack<'a, E> {
+    /// [`AsyncExitStack::enter`], for a `Send` manager: a
+    /// [`SendContextManager`] (a generator boxed with `Box::pin`).
+    ///
+    /// ```
+    /// use async_with::{nullcontext, AsyncExitStack};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = AsyncExitStack::new_send();
+    /// let n = stack.enter(nullcontext(1)).await.unwrap();
+    /// *n += 1;
+    /// stack.close().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn enter<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
+    where
+        M: SendContextManager + Unpin + 'a,
+        M::Target: Send,
+        M::Error: Into<E>,
+    {
+        let mut scope = Box::pin(scope(manager));
+        scope.as_mut().enter().await?;
+        // SAFETY: as in `AsyncExitStack::enter`.
+        let scope = Box::into_raw(unsafe { Pin::into_inner_unchecked(scope) });
+        // SAFETY: as in `AsyncExitStack::enter`.
+        let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
+        self.entries().push(scope);
+        Ok(target.expect("the scope was entered above"))
+    }
+
+    /// [`AsyncExitStack::defer`], with a closure returning a `Send` future.
+    ///
+    /// ```
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = async_with::AsyncExitStack::new_send();
+    /// stack.defer(|| async { Ok(()) });
+    /// stack.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn defer<F, Fut>(&self, callback: F)
+    where
+        F: FnOnce() -> Fut + Send + 'a,
+        Fut: Future<Output = Result<(), E>> + Send + 'a,
+    {
+        self.entries().push_boxed(Box::new(SendDeferred {
+            callback: Some(callback),
+            _future: PhantomData,
+        }));
+    }
+
+    /// [`AsyncExitStack::push_exit`], with a `Send` handler and future.
+    ///
+    /// ```
+    /// use async_with::{ExitAction, Outcome};
+    ///
+    /// # async_with::__private::block_on(async {
+    /// let mut stack = async_with::AsyncExitStack::new_send();
+    /// stack.push_exit(|outcome: Outcome<'_>| {
+    ///     let failed = outcome.is_failed();
+    ///     async move { Ok(if failed { ExitAction::Suppress } else { ExitAction::Propagate }) }
+    /// });
+    /// stack.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn push_exit<F, Fut>(&self, handler: F)
+    where
+        F: FnOnce(Outcome<'_>) -> Fut + Send + 'a,
+        Fut: Future<Output = Result<ExitAction, E>> + Send + 'a,
+    {
+        self.entries().push_boxed(Box::new(ExitHandler {
+            handler: Some(handler),
+            _future: PhantomData,
+        }));
+    }
+}
+
+impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// Unwinds every entry as after a completed block, leaving the stack
     /// empty and usable again (Python's `aclose`, JavaScript's
     /// `disposeAsync`). Returns the last error an entry failed with.
@@ -311,8 +584,8 @@ where
     /// ```
     #[doc(alias = "aclose")]
     #[doc(alias = "disposeAsync")]
-    pub async fn close(&mut self) -> Result<(), E> {
-        self.exit(Outcome::Completed).await.map(drop)
+    pub fn close(&mut self) -> impl Future<Output = Result<(), E>> + '_ {
+        Unwind::<_, S, E>::new(async move { self.unwind(Outcome::Completed).await.map(drop) })
     }
 
     /// Unwinds every entry given how the block ended, leaving the stack
@@ -335,15 +608,27 @@ where
     /// assert_eq!(error, "first");
     /// # });
     /// ```
-    pub async fn exit(&mut self, mut outcome: Outcome<'_>) -> Result<ExitAction, E> {
-        let mut entries = core::mem::take(self.entries.get_mut());
+    pub fn exit<'s>(
+        &'s mut self,
+        outcome: Outcome<'s>,
+    ) -> impl Future<Output = Result<ExitAction, E>> + 's {
+        Unwind::<_, S, E>::new(self.unwind(outcome))
+    }
+
+    /// The unwinding loop of [`exit`](Self::exit).
+    async fn unwind(&mut self, mut outcome: Outcome<'_>) -> Result<ExitAction, E> {
+        let mut entries = core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let block_failed = outcome.is_failed();
         let mut now = Unwinding::Given;
         while let Some(mut entry) = entries.pop() {
             let view = match &mut now {
                 Unwinding::Given => outcome.reborrow(),
                 Unwinding::Completed => Outcome::Completed,
-                Unwinding::Failed(error) => Outcome::Failed(Failure::with_display(error)),
+                Unwinding::Failed(error) => Outcome::Failed((self.view)(error)),
                 Unwinding::Panicked(payload) => {
                     Outcome::Panicked(Panic::from_payload(&mut **payload))
                 }
@@ -354,7 +639,12 @@ where
                 Ok(Ok(ExitAction::Suppress)) if failed => now = Unwinding::Completed,
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) if panicked => {}
-                Ok(Err(error)) => now = Unwinding::Failed(error),
+                Ok(Err(error)) => {
+                    now = Unwinding::Failed(match (now, self.suppressed) {
+                        (Unwinding::Failed(earlier), Some(keep)) => keep(error, earlier),
+                        _ => error,
+                    })
+                }
                 Err(payload) => now = Unwinding::Panicked(payload),
             }
         }
@@ -394,31 +684,75 @@ where
 /// [`AsyncContextManager`]: the block holds `&mut AsyncExitStack`, and with
 /// `AsyncContextManager` in scope, `stack.enter(manager)` on that `&mut`
 /// would resolve to the trait's `enter(&mut self)` before the stack's own.
-impl<'a, E> PinnedContextManager for AsyncExitStack<'a, E>
-where
-    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
-{
-    type Target = AsyncExitStack<'a, E>;
+// No bounds on `E` here: they are the constructors' (see `Unwind`).
+impl<'a, E, S: Threading> PinnedContextManager for AsyncExitStack<'a, E, S> {
+    type Target = AsyncExitStack<'a, E, S>;
     type Error = E;
 
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target, E>> {
         core::future::ready(Ok(self.get_mut().take()))
     }
 
-    async fn exit<'s>(
+    fn exit<'s>(
         self: Pin<&'s mut Self>,
         mut stack: Self::Target,
         outcome: Outcome<'s>,
-    ) -> Result<ExitAction, E> {
-        stack.exit(outcome).await
+    ) -> impl Future<Output = Result<ExitAction, E>> + 's {
+        Unwind::<_, S, E>::new(async move { stack.unwind(outcome).await })
     }
 }
 
-impl<E> fmt::Debug for AsyncExitStack<'_, E> {
+impl<E, S: Threading> fmt::Debug for AsyncExitStack<'_, E, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncExitStack")
             .field("len", &self.len())
             .finish()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an unwinding: `Send` exactly when the stack's entries
+    /// are (a [`SendExitStack`]).
+    ///
+    /// Why not let the compiler see it: the unwinding loop keeps the
+    /// entries, the outcome (which views errors as `&dyn Any`) and `E`
+    /// across awaits, all `Send` for a `SendExitStack`, but rustc cannot
+    /// prove auto traits of an async block's state when they depend on
+    /// lifetimes it erased (rust-lang/rust#110338, "implementation of `Send`
+    /// is not general enough"), so the loop's future is opaque to it and
+    /// `Send` is stated here.
+    struct Unwind<F, S, E> {
+        #[pin]
+        future: F,
+        _threading: PhantomData<(fn() -> S, fn() -> E)>,
+    }
+}
+
+impl<F: Future, S: Threading, E> Unwind<F, S, E> {
+    fn new(future: F) -> Self {
+        Unwind {
+            future,
+            _threading: PhantomData,
+        }
+    }
+}
+
+// SAFETY: an `Unwind<_, Sendable>` is only made by the methods above, around
+// the unwinding of a `SendExitStack<'_, E>` with `E: Send` (and `Sync`,
+// checked where the stack was made): its state
+// is that stack (`Send`: entries are `dyn SendEntry<E>`), its entries'
+// exit futures (`dyn Future + Send`), `E`, a panic payload
+// (`Box<dyn Any + Send>`) and `Outcome`s (`Send + Sync`). All `Send`; only
+// the compiler's proof is missing (see the type's docs). With an explicit
+// impl, `Unwind<_, Local>` is not `Send`.
+unsafe impl<F, S: sealed::SendEntries, E: Send> Send for Unwind<F, S, E> {}
+
+impl<F: Future, S, E> Future for Unwind<F, S, E> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut core::task::Context<'_>) -> core::task::Poll<F::Output> {
+        self.project().future.poll(cx)
     }
 }
 
@@ -434,12 +768,67 @@ enum Unwinding<E> {
     Panicked(Box<dyn core::any::Any + Send>),
 }
 
-type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's>>;
+/// The exit future of an entry of an [`AsyncExitStack`].
+pub type ExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + 's>>;
+/// The exit future of an entry of a [`SendExitStack`].
+pub type SendExitFuture<'s, E> = Pin<Box<dyn Future<Output = Result<ExitAction, E>> + Send + 's>>;
 
-/// One registered exit, type-erased.
-trait Entry<E> {
+/// One registered exit, type-erased (not reachable from outside the
+/// crate: the module is private).
+pub trait Entry<E> {
     /// Runs the exit; called once, after which the entry is dropped.
     fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> ExitFuture<'s, E>;
+}
+
+/// One registered exit of a [`SendExitStack`]: `Send`, with a `Send` exit
+/// future.
+pub trait SendEntry<E>: Send {
+    /// Runs the exit; called once, after which the entry is dropped.
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> SendExitFuture<'s, E>;
+}
+
+/// An entered `Send` manager.
+impl<M, E> SendEntry<E> for Scope<M>
+where
+    M: SendContextManager + Unpin,
+    M::Target: Send,
+    M::Error: Into<E>,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> SendExitFuture<'s, E> {
+        let exit = Scope::exit(self, outcome);
+        Box::pin(async move { exit.await.map_err(Into::into) })
+    }
+}
+
+struct SendDeferred<F, Fut> {
+    callback: Option<F>,
+    _future: PhantomData<fn() -> Fut>,
+}
+
+// The callback is moved out before it is called, never pinned.
+impl<F, Fut> Unpin for SendDeferred<F, Fut> {}
+
+impl<F, Fut, E> SendEntry<E> for SendDeferred<F, Fut>
+where
+    F: FnOnce() -> Fut + Send,
+    Fut: Future<Output = Result<(), E>> + Send,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, _outcome: Outcome<'s>) -> SendExitFuture<'s, E> {
+        let callback = self.get_mut().callback.take();
+        let future = callback.expect("an entry exits once")();
+        Box::pin(async move { future.await.map(|()| ExitAction::Propagate) })
+    }
+}
+
+impl<F, Fut, E> SendEntry<E> for ExitHandler<F, Fut>
+where
+    F: FnOnce(Outcome<'_>) -> Fut + Send,
+    Fut: Future<Output = Result<ExitAction, E>> + Send,
+{
+    fn exit<'s>(self: Pin<&'s mut Self>, outcome: Outcome<'s>) -> SendExitFuture<'s, E> {
+        let handler = self.get_mut().handler.take();
+        Box::pin(handler.expect("an entry exits once")(outcome))
+    }
 }
 
 /// An entered manager: its scope exits it, or cancels it when dropped
@@ -495,20 +884,28 @@ where
 /// The registered entries, in order. Each is a leaked box reached only
 /// through raw pointers, so that `&mut` targets handed out by `enter` stay
 /// valid while the list grows; dropped last-in first-out.
-struct Entries<'a, E>(Vec<NonNull<dyn Entry<E> + 'a>>);
+struct Entries<'a, E, S: Threading>(Vec<NonNull<EntryOf<'a, E, S>>>);
 
-impl<'a, E> Entries<'a, E> {
-    fn push(&mut self, entry: *mut (dyn Entry<E> + 'a)) {
+// SAFETY: the pointers own their boxes (like `Box<EntryOf<..>>`), so the
+// list may move to another thread exactly when the entries may: for a
+// `SendExitStack`, whose entries are `dyn SendEntry<E>` (`Send`).
+// (Stated on the threading marker rather than as `EntryOf<'a, E, S>: Send`:
+// a bound naming `'a` cannot be proven for the erased lifetimes of an
+// async block's state, and the stack's futures would not be `Send`.)
+unsafe impl<E: Send, S: sealed::SendEntries> Send for Entries<'_, E, S> {}
+
+impl<'a, E, S: Threading> Entries<'a, E, S> {
+    fn push(&mut self, entry: *mut EntryOf<'a, E, S>) {
         self.0
             .push(NonNull::new(entry).expect("Box::into_raw is never null"));
     }
 
-    fn push_boxed(&mut self, entry: Box<dyn Entry<E> + 'a>) {
+    fn push_boxed(&mut self, entry: Box<EntryOf<'a, E, S>>) {
         self.push(Box::into_raw(entry));
     }
 
     /// Takes the last entry back as an owned, pinned box.
-    fn pop(&mut self) -> Option<Pin<Box<dyn Entry<E> + 'a>>> {
+    fn pop(&mut self) -> Option<Pin<Box<EntryOf<'a, E, S>>>> {
         let entry = self.0.pop()?;
         // SAFETY: the pointer came from `Box::into_raw` and was removed from
         // the list, so this is its only owner; the `&mut self` this needs
@@ -518,19 +915,104 @@ impl<'a, E> Entries<'a, E> {
     }
 }
 
-impl<E> Default for Entries<'_, E> {
+impl<E, S: Threading> Default for Entries<'_, E, S> {
     fn default() -> Self {
         Entries(Vec::new())
     }
 }
 
-impl<E> Drop for Entries<'_, E> {
+impl<E, S: Threading> Drop for Entries<'_, E, S> {
     fn drop(&mut self) {
         // Each entered manager's scope calls its `cancel` hook as it drops.
         while let Some(entry) = self.pop() {
             drop(entry);
         }
     }
+}
+
+/// Several entries of an exit stack failed: the later error, and the
+/// earlier one it suppressed (JavaScript's `SuppressedError`). The stacks
+/// of [`AsyncExitStack::new`] and [`AsyncExitStack::new_send`] return one
+/// (boxed as their [`BoxError`]) when more than one entry failed; the chain
+/// is reached by [`source`](std::error::Error::source) (the earlier
+/// failure) or [`errors`](SuppressedError::errors), in the order they
+/// happened.
+///
+/// ```
+/// use async_with::{AsyncExitStack, SuppressedError};
+///
+/// # async_with::__private::block_on(async {
+/// let mut stack = AsyncExitStack::new();
+/// for name in ["a", "b", "c"] {
+///     stack.defer(async move || Err(format!("{name} failed").into()));
+/// }
+/// let error = stack.close().await.unwrap_err();
+/// let chain = error.downcast_ref::<SuppressedError>().unwrap();
+/// let all: Vec<String> = chain.errors().map(|e| e.to_string()).collect();
+/// assert_eq!(all, ["c failed", "b failed", "a failed"]);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct SuppressedError {
+    /// The later failure.
+    pub error: BoxError,
+    /// The earlier failure it came after (itself a `SuppressedError` when
+    /// more than two entries failed).
+    pub suppressed: BoxError,
+}
+
+impl SuppressedError {
+    /// Every failure, in the order they happened (the first entry to exit
+    /// first).
+    ///
+    /// ```
+    /// let error = async_with::SuppressedError { error: "later".into(), suppressed: "earlier".into() };
+    /// let all: Vec<String> = error.errors().map(|e| e.to_string()).collect();
+    /// assert_eq!(all, ["earlier", "later"]);
+    /// ```
+    pub fn errors(&self) -> impl Iterator<Item = &(dyn std::error::Error + Send + Sync + 'static)> {
+        let mut chain = Vec::new();
+        let mut at = self;
+        loop {
+            chain.push(&*at.error);
+            match at.suppressed.downcast_ref::<SuppressedError>() {
+                Some(earlier) => at = earlier,
+                None => {
+                    chain.push(&*at.suppressed);
+                    break;
+                }
+            }
+        }
+        chain.into_iter().rev()
+    }
+}
+
+impl fmt::Display for SuppressedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (after: {})", self.error, self.suppressed)
+    }
+}
+
+impl std::error::Error for SuppressedError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.suppressed)
+    }
+}
+
+/// How an entry's error is shown to the entries after it.
+fn view<E>(error: &E) -> Failure<'_>
+where
+    E: fmt::Debug + fmt::Display + Send + Sync + 'static,
+{
+    Failure::with_display(error)
+}
+
+/// How [`AsyncExitStack::new`]'s stacks keep several failures.
+fn suppressed_error(error: BoxError, earlier: BoxError) -> BoxError {
+    Box::new(SuppressedError {
+        error,
+        suppressed: earlier,
+    })
 }
 
 #[cfg(test)]
@@ -588,6 +1070,28 @@ mod tests {
             drop(moved);
             assert_eq!(seen.into_inner(), ["b+changed", "a+changed"]);
         });
+    }
+
+    #[test]
+    fn a_send_stack_moves_to_another_thread_with_its_entries() {
+        let mut stack = AsyncExitStack::new_send();
+        block_on(async {
+            for i in 0..20 {
+                let target = stack.enter(nullcontext(vec![i])).await.unwrap();
+                target.push(i + 100);
+                stack.defer(|| async { Ok(()) });
+            }
+        });
+        // The entries (and their `Unwind`) move to, and unwind on, another
+        // thread: what `unsafe impl Send` promises.
+        let closed = std::thread::spawn(move || {
+            let unwinding = stack.close();
+            let output = std::thread::scope(|scope| {
+                scope.spawn(move || block_on(unwinding)).join().unwrap()
+            });
+            output.is_ok()
+        });
+        assert!(closed.join().unwrap());
     }
 
     #[test]

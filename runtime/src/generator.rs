@@ -19,7 +19,8 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::task::{Context, Poll};
 
-use crate::{ExitAction, Outcome, PinnedContextManager};
+use crate::{ExitAction, Outcome, PinnedContextManager, SendContextManager};
+use std::boxed::Box;
 
 /// What the body and the driver share, inside the pinned generator.
 ///
@@ -143,6 +144,7 @@ enum OutcomeKind {
     Completed,
     Failed,
     Panicked,
+    Cancelled,
 }
 
 impl OutcomeKind {
@@ -150,6 +152,7 @@ impl OutcomeKind {
         match outcome {
             Outcome::Failed(_) => OutcomeKind::Failed,
             Outcome::Panicked(_) => OutcomeKind::Panicked,
+            Outcome::Cancelled => OutcomeKind::Cancelled,
             _ => OutcomeKind::Completed,
         }
     }
@@ -250,6 +253,31 @@ impl Exit<'_> {
     /// ```
     pub fn is_panicked(&self) -> bool {
         self.channel().kind.get() == OutcomeKind::Panicked
+    }
+
+    /// `true` when the block was cancelled and this teardown runs detached
+    /// on the runtime ([`exit_on_cancel`](crate::tokio::exit_on_cancel),
+    /// feature `tokio`): not completed, so a transaction rolls back.
+    ///
+    /// ```
+    /// use async_with::{async_context, PinnedContextManager, Outcome};
+    ///
+    /// #[async_context]
+    /// async fn report(seen: &mut Option<bool>) {
+    ///     let ((), exit) = yield_!(());
+    ///     *seen = Some(exit.is_cancelled() && !exit.is_completed());
+    /// }
+    ///
+    /// let mut seen = None;
+    /// async_with::__private::block_on(async {
+    ///     let mut manager = std::pin::pin!(report(&mut seen));
+    ///     manager.as_mut().enter().await.unwrap();
+    ///     manager.as_mut().exit((), Outcome::Cancelled).await.unwrap();
+    /// });
+    /// assert_eq!(seen, Some(true));
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.channel().kind.get() == OutcomeKind::Cancelled
     }
 
     /// Runs `f` on the block's [`Outcome`] (to format or downcast the error,
@@ -551,6 +579,54 @@ where
             generator: self,
             outcome,
         }
+    }
+}
+
+/// A boxed generator is a [`SendContextManager`] when its state is `Send`,
+/// for generic code that asks for one (and for
+/// [`exit_on_cancel`](crate::tokio::exit_on_cancel)): `Box::pin(generator())`,
+/// one allocation, paid by the caller who boxes. Unboxed, a generator is
+/// `Send` wherever its type is concrete, with nothing to write.
+///
+/// ```
+/// use async_with::{async_context, async_with, SendContextManager};
+///
+/// #[async_context]
+/// async fn numbered(n: u32) -> u32 {
+///     let (_n, _exit) = yield_!(n);
+/// }
+///
+/// async fn generic<M: SendContextManager<Target = u32, Error = std::convert::Infallible> + Unpin>(m: M) -> u32 {
+///     async_with!(n = m => { *n })
+/// }
+///
+/// fn assert_send<F: Send>(future: F) -> F { future }
+/// let future = assert_send(generic(Box::pin(numbered(7))));
+/// assert_eq!(async_with::__private::block_on(future), 7);
+/// ```
+impl<T, E, B> SendContextManager for Pin<Box<Generator<T, E, B>>>
+where
+    B: Body<T> + Send,
+    B::Future: Send,
+    <B::Future as Future>::Output: BodyResult<E>,
+    T: Send,
+{
+    type Target = T;
+    type Error = E;
+
+    #[inline]
+    fn enter(&mut self) -> impl Future<Output = Result<T, E>> + Send {
+        PinnedContextManager::enter(self.as_mut())
+    }
+
+    // An `async fn`: the pinned exit takes one lifetime for the manager
+    // and the outcome, this signature two.
+    async fn exit(&mut self, target: T, outcome: Outcome<'_>) -> Result<ExitAction, E> {
+        PinnedContextManager::exit(self.as_mut(), target, outcome).await
+    }
+
+    fn cancel(&mut self, target: T) {
+        PinnedContextManager::cancel(self.as_mut(), target);
     }
 }
 

@@ -19,7 +19,8 @@
 //! | `nullcontext`, `aclosing`, `suppress` | [`nullcontext`], [`closing`], [`suppress`] |
 //! | a manager from two functions | [`from_fn`] |
 //! | class with `__enter__`/`__exit__` (sync) | `impl` [`ContextManager`], used as [`sync(manager)`](sync()) |
-//! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`] (see "Cancellation") |
+//! | `CancelledError` reaching `__aexit__` | [`AsyncContextManager::cancel`], or with feature `tokio` the async exit run on the runtime (`tokio::exit_on_cancel`; see "Cancellation") |
+//! | (a `Send` manager, for spawned tasks) | `impl` [`SendContextManager`] (see "`Send` and spawned tasks") |
 //! | (no macro) | [`with(manager, async \|target\| ..)`](with()) |
 //!
 //! ```
@@ -66,8 +67,9 @@
 //!    failed, or panicked with a view of the payload, then a panic resumes
 //!    with its original payload;
 //! 5. if the future is dropped between 2 and 4, the scope calls the
-//!    manager's [`cancel`](AsyncContextManager::cancel) hook, exactly once
-//!    (see "Cancellation");
+//!    manager's [`cancel`](AsyncContextManager::cancel) hook, exactly once,
+//!    which for a manager opted in with `tokio::exit_on_cancel` runs its
+//!    async exit on the runtime (see "Cancellation");
 //! 6. with feature `tracing`, enter and exit are spans.
 //!
 //! What differs between entry points is only how the block is written and
@@ -230,12 +232,21 @@
 //!   never lost). Dropping the future calls the manager's synchronous
 //!   [`cancel`](AsyncContextManager::cancel) hook with the target, exactly
 //!   once, innermost manager first. The default hook drops the target.
-//! - **Async cleanup on cancellation** is the hook's to spawn: a manager
-//!   knows its runtime and its types, so it can spawn its exit logic with
-//!   [`Outcome::Cancelled`], bounded by a timeout so that it neither is cut
-//!   short by the cancellation that triggered it nor hangs forever (Trio's
-//!   shielded cleanup with a deadline). The tests show the pattern with
-//!   `tokio::spawn` + `tokio::time::timeout`.
+//! - **Async exit after cancellation** (feature `tokio`): a manager whose
+//!   exit can run detached (a [`SendContextManager`], `'static`) opts in
+//!   once by being wrapped in `async_with::tokio::exit_on_cancel(manager)`.
+//!   Its `cancel` hook, called by the scope's drop like any other, moves the
+//!   manager and its target into a task on the current runtime that awaits
+//!   its exit with [`Outcome::Cancelled`] under a deadline (5 s unless
+//!   `.deadline(..)` says otherwise): not cut short by the cancellation that
+//!   triggered it, and not hanging forever (Trio's shielded cleanup with a
+//!   deadline). `async_with::sqlx::PoolTransaction` does this on its own.
+//!   A runtime that shuts down with such exits in flight drops them; each
+//!   is reported (counted in `tokio::cancelled_exits()` as abandoned, and a
+//!   `tracing` warning with feature `tracing`), and
+//!   `tokio::wait_for_cancelled_exits(limit)` waits for them, bounded,
+//!   before shutdown. The allocation of the task is paid on the
+//!   cancellation path only.
 //! - **During enter**: enter's future is dropped; neither exit nor cancel
 //!   runs (Python: no `__aexit__` for a failed `__aenter__`).
 //! - **During exit**: exit already owns the target; its future is dropped
@@ -244,8 +255,11 @@
 //!   `cancel`, last in first out; deferred callbacks are dropped.
 //! - **Generators** (`#[async_context]`): the default hook drops the target
 //!   and, with the manager, the suspended function: its locals' `Drop`
-//!   runs, its code after `yield_!` does not. Write a hand-made manager
-//!   when cleanup after cancellation must await.
+//!   runs, its code after `yield_!` does not. Opted in boxed,
+//!   `exit_on_cancel(Box::pin(generator()))` (one allocation when it is
+//!   made), its teardown runs on the runtime, where
+//!   [`Exit::is_cancelled`] is `true` (and `is_completed` `false`: a
+//!   transaction rolls back).
 //! - A `cancel` hook that panics while another panic unwinds is caught, so
 //!   it cannot abort the process.
 //!
@@ -258,20 +272,71 @@
 //! inside `Drop`, so no double panic aborts. `panic = "abort"` builds
 //! compile and work, without the panic paths.
 //!
-//! # Errors, `Send`, runtimes
+//! # `Send` and spawned tasks
+//!
+//! The future of a function using `async_with!`, [`with()`](with()) or a
+//! [`SendExitStack`] is `Send` when its managers and targets are, so it can
+//! be `tokio::spawn`ed or be an axum handler. Where the manager's type is
+//! concrete (a struct, a generator), nothing needs to be written. Where it
+//! is not (`fn f<M: ..>`, `-> impl ..`, an associated type), stable Rust
+//! cannot see the `Send`-ness of an `async fn` in a trait, so the code
+//! bounds on [`SendContextManager`], the `Send` variant of
+//! [`AsyncContextManager`] (the async working group's `trait_variant`
+//! convention): a manager implements it instead of
+//! [`AsyncContextManager`], and gets the latter from a blanket impl.
+//! `&mut manager` lends a `SendContextManager`; [`by_ref`] lends any other.
+//! A generator is a `SendContextManager` boxed: `Box::pin(generator())`.
+//! The exit stack that is `Send` is [`SendExitStack`]
+//! (`AsyncExitStack::new_send()`).
+//!
+//! [`with()`] whose target type has a lifetime (`Cow<'static, str>`,
+//! `sqlx::Transaction<'static, Sqlite>`), awaited inside an async block that
+//! must be `Send`, hits a rustc limitation with async closures
+//! ("implementation of `AsyncFnOnce` is not general enough",
+//! [rust-lang/rust#126350](https://github.com/rust-lang/rust/issues/126350),
+//! part of [#110338](https://github.com/rust-lang/rust/issues/110338)).
+//! Spellings that work: pass the `with(..)` future to `tokio::spawn` as it
+//! is, make the body an `async fn` item (`with(manager, body).await`), or
+//! write `async_with!`.
+//!
+//! ```
+//! use async_with::{with, BoxError, ExitAction, Outcome, SendContextManager};
+//! use std::borrow::Cow;
+//!
+//! struct Greeting;
+//! impl SendContextManager for Greeting {
+//!     type Target = Cow<'static, str>;
+//!     type Error = BoxError;
+//!     async fn enter(&mut self) -> Result<Cow<'static, str>, BoxError> { Ok("hello".into()) }
+//!     async fn exit(&mut self, _: Cow<'static, str>, _: Outcome<'_>) -> Result<ExitAction, BoxError> {
+//!         Ok(ExitAction::Propagate)
+//!     }
+//! }
+//!
+//! async fn shout(text: &mut Cow<'static, str>) -> Result<usize, BoxError> {
+//!     text.to_mut().make_ascii_uppercase();
+//!     Ok(text.len())
+//! }
+//!
+//! fn assert_send<F: Future + Send>(future: F) -> F { future }
+//! let task = assert_send(async { with(Greeting, shout).await });
+//! assert_eq!(async_with::__private::block_on(task).unwrap(), Some(5));
+//! ```
+//!
+//! # Errors, runtimes
 //!
 //! Enter and exit errors propagate with `From`, like `?`. A manager whose
 //! error type is [`Infallible`](core::convert::Infallible) works in any
-//! function, including ones returning `()` or `Option`. The future of a
-//! function using `async_with!` is `Send` when its managers and targets
-//! are. Nothing here needs an async runtime; the tests run the same code on
-//! tokio and on a bare executor.
+//! function, including ones returning `()` or `Option`. Nothing here needs
+//! an async runtime; the tests run the same code on tokio and on a bare
+//! executor.
 //!
 //! # Features
 //!
 //! None is on by default. `tokio`: the `tokio` module, managers for real
 //! resources on tokio (TCP connection, child process, temporary directory,
-//! task group, timeout scope). `sqlx` (implies `tokio`): the `sqlx` module,
+//! task group, timeout scope) and the async exit after cancellation
+//! (`exit_on_cancel`). `sqlx` (implies `tokio`): the `sqlx` module,
 //! a transaction on any sqlx database that commits or rolls back. `tracing`: each manager's enter and exit as
 //! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
 //! outcome, the result and the duration.
@@ -309,9 +374,13 @@ pub mod sqlx;
 #[cfg(feature = "tracing")]
 mod trace;
 
-pub use exit_stack::{AsyncExitStack, BoxError};
+pub use exit_stack::{
+    AsyncExitStack, BoxError, Local, SendExitStack, Sendable, SuppressedError, Threading,
+};
 pub use generator::{Exit, Generator};
-pub use manager::{AsyncContextManager, ExitAction, PinnedContextManager};
+pub use manager::{
+    AsyncContextManager, ByRef, ExitAction, PinnedContextManager, SendContextManager, by_ref,
+};
 pub use managers::{
     AsyncClose, Closing, FromFn, NullContext, Suppress, closing, from_fn, nullcontext, suppress,
     suppress_if,

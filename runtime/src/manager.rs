@@ -74,7 +74,7 @@ pub enum ExitAction {
 ///
 /// # async fn run() {
 /// let mut manager = Connection { log: Vec::new() };
-/// let len = async_with!(conn = &mut manager => { conn.len() });
+/// let len = async_with!(conn = async_with::by_ref(&mut manager) => { conn.len() });
 /// assert_eq!(len, 9);
 /// assert_eq!(manager.log, ["open", "close Connected (ok)"]);
 /// # }
@@ -83,9 +83,13 @@ pub enum ExitAction {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async context manager",
     label = "this is not an `AsyncContextManager`",
-    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn"
+    note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn",
+    note = "`&mut manager` is a manager when the manager is a `SendContextManager`; lend any other manager as `async_with::by_ref(&mut manager)`"
 )]
-#[allow(async_fn_in_trait)] // Send-ness is visible wherever the manager's type is concrete, as in `async_with!`.
+// Send-ness is visible wherever the manager's type is concrete, as in
+// `async_with!`; generic code bounds on the `Send` variant,
+// `SendContextManager`.
+#[allow(async_fn_in_trait)]
 pub trait AsyncContextManager {
     /// What `enter` produces and the block borrows.
     type Target;
@@ -144,7 +148,7 @@ pub trait AsyncContextManager {
     /// let mut lease = Lease { released: Vec::new() };
     /// {
     ///     let mut block = std::pin::pin!(async {
-    ///         async_with::async_with!(_id = &mut lease => { std::future::pending::<()>().await });
+    ///         async_with::async_with!(_id = async_with::by_ref(&mut lease) => { std::future::pending::<()>().await });
     ///     });
     ///     // Poll once, so the block is suspended inside, then drop it.
     ///     let waker = std::task::Waker::noop();
@@ -157,26 +161,219 @@ pub trait AsyncContextManager {
     }
 }
 
-/// `&mut M` is a manager when `M` is, so a manager can be inspected after
-/// the block that used it.
-impl<M: AsyncContextManager + ?Sized> AsyncContextManager for &mut M {
-    type Target = M::Target;
-    type Error = M::Error;
+/// The `Send` variant of [`AsyncContextManager`] (SPEC rule 19): the same
+/// trait, with futures that are `Send`.
+///
+/// This is the async working group's `trait_variant::make` convention,
+/// written by hand: a manager that can move between threads implements
+/// `SendContextManager` once, and gets [`AsyncContextManager`] (and so
+/// [`PinnedContextManager`]) from a blanket impl that returns its futures
+/// unchanged. Code generic over a manager then bounds on this trait, and the
+/// future of an `async_with!`, [`with()`](crate::with()) or a
+/// [`SendExitStack`](crate::SendExitStack) using it is `Send`, so it can be
+/// `tokio::spawn`ed or be an axum handler:
+///
+/// ```
+/// use async_with::{async_with, ExitAction, Outcome, SendContextManager};
+/// use std::convert::Infallible;
+///
+/// struct Lease(u32);
+///
+/// impl SendContextManager for Lease {
+///     type Target = u32;
+///     type Error = Infallible;
+///     async fn enter(&mut self) -> Result<u32, Infallible> { Ok(self.0) }
+///     async fn exit(&mut self, _: u32, _: Outcome<'_>) -> Result<ExitAction, Infallible> {
+///         Ok(ExitAction::Propagate)
+///     }
+/// }
+///
+/// // Generic code: the bound says the futures are `Send`.
+/// async fn use_it<M: SendContextManager<Target = u32, Error = Infallible> + Unpin>(manager: M) -> u32 {
+///     async_with!(n = manager => { *n + 1 })
+/// }
+///
+/// fn assert_send<F: Future + Send>(future: F) -> F { future }
+/// let future = assert_send(use_it(Lease(41)));
+/// assert_eq!(async_with::__private::block_on(future), 42);
+/// ```
+///
+/// Write `async fn` in the impl as for [`AsyncContextManager`]; the compiler
+/// checks there that the futures are `Send`. A manager that is not `Send`
+/// (it holds an `Rc`, a `RefCell` borrowed across an await) implements
+/// [`AsyncContextManager`] instead.
+///
+/// `&mut M` is a manager when `M` is one, so a manager can be inspected
+/// after the block that used it. That impl lives here, on the `Send`
+/// variant: a blanket impl from this trait to [`AsyncContextManager`] and
+/// an impl of [`AsyncContextManager`] for `&mut M` would overlap (E0119:
+/// downstream crates may implement this trait for `&mut TheirType`). For a
+/// manager that implements only [`AsyncContextManager`], write
+/// [`by_ref(&mut manager)`](crate::by_ref) instead of `&mut manager`.
+///
+/// Generators (`#[async_context]`) are pinned and implement
+/// [`PinnedContextManager`] directly; their future is `Send` wherever their
+/// type is concrete. Generic code that asks for this trait takes a boxed
+/// generator, `Box::pin(generator())`, which implements it when the
+/// generator's state is `Send` (one allocation, paid by that caller).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Send` async context manager",
+    label = "this is not a `SendContextManager`",
+    note = "implement `async_with::SendContextManager` for it (its futures must be `Send`), or box an `#[async_context]` generator with `Box::pin`"
+)]
+pub trait SendContextManager: Send {
+    /// See [`AsyncContextManager::Target`].
+    type Target;
+    /// See [`AsyncContextManager::Error`].
+    type Error;
 
-    async fn enter(&mut self) -> Result<Self::Target, Self::Error> {
-        (**self).enter().await
-    }
+    /// See [`AsyncContextManager::enter`].
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, Self::Error>> + Send;
 
-    async fn exit(
+    /// See [`AsyncContextManager::exit`].
+    fn exit(
         &mut self,
         target: Self::Target,
         outcome: Outcome<'_>,
-    ) -> Result<ExitAction, Self::Error> {
-        (**self).exit(target, outcome).await
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> + Send;
+
+    /// See [`AsyncContextManager::cancel`].
+    ///
+    /// ```
+    /// use async_with::{ExitAction, Outcome, SendContextManager};
+    /// use std::convert::Infallible;
+    ///
+    /// struct Quiet;
+    /// impl SendContextManager for Quiet {
+    ///     type Target = ();
+    ///     type Error = Infallible;
+    ///     async fn enter(&mut self) -> Result<(), Infallible> { Ok(()) }
+    ///     async fn exit(&mut self, _: (), _: Outcome<'_>) -> Result<ExitAction, Infallible> { Ok(ExitAction::Propagate) }
+    /// }
+    /// SendContextManager::cancel(&mut Quiet, ()); // the default drops the target
+    /// ```
+    fn cancel(&mut self, target: Self::Target) {
+        drop(target);
+    }
+}
+
+/// The blanket impl of the `trait_variant` convention: every `Send`
+/// manager is a manager, with its futures returned as they are (no extra
+/// state machine, and their `Send`-ness visible to generic code).
+// Not looked through in errors: an expression that is no manager at all is
+// reported as not an `AsyncContextManager` (the trait to implement), not
+// as not a `SendContextManager`.
+#[diagnostic::do_not_recommend]
+impl<M: SendContextManager + ?Sized> AsyncContextManager for M {
+    type Target = <M as SendContextManager>::Target;
+    type Error = <M as SendContextManager>::Error;
+
+    #[inline]
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, Self::Error>> {
+        SendContextManager::enter(self)
+    }
+
+    #[inline]
+    fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> {
+        SendContextManager::exit(self, target, outcome)
+    }
+
+    fn cancel(&mut self, target: Self::Target) {
+        SendContextManager::cancel(self, target);
+    }
+}
+
+/// `&mut M` is a manager when `M` is, so a manager can be inspected after
+/// the block that used it (see [`SendContextManager`] for why this impl is
+/// on the `Send` variant, and [`by_ref`](crate::by_ref) for the others).
+impl<M: SendContextManager + ?Sized> SendContextManager for &mut M {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    #[inline]
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, Self::Error>> + Send {
+        (**self).enter()
+    }
+
+    #[inline]
+    fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> + Send {
+        (**self).exit(target, outcome)
     }
 
     fn cancel(&mut self, target: Self::Target) {
         (**self).cancel(target);
+    }
+}
+
+/// Lends a manager that is not `Send` to a block, so it can be inspected
+/// afterwards: `async_with!(x = by_ref(&mut manager) => { .. })`. A `Send`
+/// manager is lent as `&mut manager` directly (see [`SendContextManager`]).
+///
+/// ```
+/// use async_with::{async_with, by_ref, AsyncContextManager, ExitAction, Outcome};
+/// use std::rc::Rc;
+///
+/// struct Shared(Rc<()>, u32);
+///
+/// impl AsyncContextManager for Shared {
+///     type Target = ();
+///     type Error = std::convert::Infallible;
+///     async fn enter(&mut self) -> Result<(), Self::Error> { self.1 += 1; Ok(()) }
+///     async fn exit(&mut self, _: (), _: Outcome<'_>) -> Result<ExitAction, Self::Error> {
+///         Ok(ExitAction::Propagate)
+///     }
+/// }
+///
+/// let mut manager = Shared(Rc::new(()), 0);
+/// async_with::__private::block_on(async {
+///     async_with!(by_ref(&mut manager) => {});
+///     async_with!(by_ref(&mut manager) => {});
+/// });
+/// assert_eq!(manager.1, 2);
+/// ```
+pub fn by_ref<M: AsyncContextManager + ?Sized>(manager: &mut M) -> ByRef<'_, M> {
+    ByRef(manager)
+}
+
+/// The manager [`by_ref`] returns: the borrowed manager's enter, exit and
+/// cancel.
+///
+/// ```
+/// let mut inner = async_with::nullcontext(1);
+/// let lent: async_with::ByRef<'_, _> = async_with::by_ref(&mut inner);
+/// # drop(lent);
+/// ```
+#[derive(Debug)]
+pub struct ByRef<'a, M: ?Sized>(&'a mut M);
+
+impl<M: AsyncContextManager + ?Sized> AsyncContextManager for ByRef<'_, M> {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    #[inline]
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, Self::Error>> {
+        self.0.enter()
+    }
+
+    #[inline]
+    fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> {
+        self.0.exit(target, outcome)
+    }
+
+    fn cancel(&mut self, target: Self::Target) {
+        self.0.cancel(target);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use core::convert::Infallible;
 
-use crate::{AsyncContextManager, ExitAction, Failure, Outcome};
+use crate::{AsyncContextManager, ExitAction, Failure, Outcome, SendContextManager};
 
 /// A manager whose target is `value` and whose exit does nothing (Python's
 /// `nullcontext`): for code that takes a manager when there is nothing to
@@ -32,7 +32,7 @@ pub struct NullContext<T> {
     value: Option<T>,
 }
 
-impl<T> AsyncContextManager for NullContext<T> {
+impl<T: Send> SendContextManager for NullContext<T> {
     type Target = T;
     type Error = Infallible;
 

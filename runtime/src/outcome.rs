@@ -40,9 +40,10 @@ pub enum Outcome<'a> {
     /// returns.
     Panicked(Panic<'a>),
     /// The future running the block was dropped (a timeout, `select!`, an
-    /// aborted task). `async_with!` cannot await exit then, so it calls
-    /// [`cancel`](crate::AsyncContextManager::cancel) instead; this is
-    /// what a manager passes to its own exit when its `cancel` spawns it.
+    /// aborted task). Exit cannot be awaited in the drop, so the scope
+    /// calls [`cancel`](crate::AsyncContextManager::cancel) instead; a
+    /// manager opted in with `tokio::exit_on_cancel` (feature `tokio`) then
+    /// has its exit awaited on the runtime with this outcome.
     Cancelled,
 }
 

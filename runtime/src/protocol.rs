@@ -17,7 +17,10 @@
 //! 4. A scope dropped between 1 and 3 (the future running the block was
 //!    dropped) calls the manager's synchronous `cancel` hook with the
 //!    target, exactly once. Exit already started owns the target, so
-//!    `cancel` is not called then.
+//!    `cancel` is not called then. This drop is the one cancellation path
+//!    of every entry point: a manager opted in to an async exit after
+//!    cancellation (`tokio::exit_on_cancel`, `sqlx::PoolTransaction`) hands
+//!    itself and the target to the runtime from that hook.
 //!
 //! With feature `tracing`, enter and exit are spans (see `trace.rs`).
 //!

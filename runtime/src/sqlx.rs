@@ -5,14 +5,16 @@
 //! when it runs depends on the driver and on the connection being used
 //! again (sqlx#2980). [`PoolTransaction`] makes the ending explicit and
 //! awaited: `COMMIT` when the block completed, `ROLLBACK` when it failed
-//! or panicked, and on cancellation a `ROLLBACK` spawned on the runtime,
-//! bounded in time. It is never committed unless the block completed.
+//! or panicked, and on cancellation a `ROLLBACK` awaited on the runtime by
+//! the library's detached exit ([`spawn_exit`](crate::tokio::spawn_exit):
+//! bounded, counted, reported if the runtime shuts down first). It is
+//! never committed unless the block completed.
 
 use std::time::Duration;
 
 use sqlx::{Database, Pool, Transaction};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// Begins a transaction on a connection from `pool`; see [`PoolTransaction`].
 ///
@@ -47,11 +49,12 @@ pub fn transaction<DB: Database>(pool: &Pool<DB>) -> PoolTransaction<DB> {
 /// |---|---|
 /// | completed (end, `return`, `break`) | `COMMIT`; a failed commit (a deferred constraint, a lost connection) is exit's error |
 /// | failed (`?`) or panicked | `ROLLBACK` |
-/// | cancelled (the future was dropped) | `ROLLBACK` spawned on the current tokio runtime, given [`rollback_deadline`](Self::rollback_deadline) (default 5 s); without a runtime, sqlx's own drop (a queued rollback) |
+/// | cancelled (the future was dropped) | exit with `Outcome::Cancelled`, so `ROLLBACK`, awaited on the current tokio runtime by [`spawn_exit`](crate::tokio::spawn_exit), given [`rollback_deadline`](Self::rollback_deadline) (default 5 s); without a runtime, sqlx's own drop (a queued rollback), reported as abandoned |
 ///
 /// The target is the [`Transaction`]: run queries on `&mut **tx`. The
 /// manager owns a handle to the pool (a cheap clone), so the transaction is
-/// `'static` and the manager is `Send` and can be moved into a spawned task.
+/// `'static`, and the manager is a [`SendContextManager`]: usable in
+/// spawned tasks, axum handlers and generic code.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -94,7 +97,7 @@ impl<DB: Database> PoolTransaction<DB> {
     }
 }
 
-impl<DB: Database> AsyncContextManager for PoolTransaction<DB> {
+impl<DB: Database> SendContextManager for PoolTransaction<DB> {
     type Target = Transaction<'static, DB>;
     type Error = sqlx::Error;
 
@@ -116,15 +119,14 @@ impl<DB: Database> AsyncContextManager for PoolTransaction<DB> {
     }
 
     fn cancel(&mut self, tx: Self::Target) {
-        // Never commit: roll back on the runtime, bounded, since Drop
-        // cannot await. Without a runtime, sqlx's own Drop queues the
-        // rollback on the connection.
-        let Ok(runtime) = ::tokio::runtime::Handle::try_current() else {
-            return;
+        // Never commit: the library's detached exit (counted, bounded,
+        // reported if the runtime shuts down first) rolls back, since the
+        // outcome is `Cancelled`. Without a runtime, sqlx's own Drop queues
+        // the rollback on the connection.
+        let manager = PoolTransaction {
+            pool: self.pool.clone(),
+            rollback_deadline: self.rollback_deadline,
         };
-        let deadline = self.rollback_deadline;
-        runtime.spawn(async move {
-            let _ = ::tokio::time::timeout(deadline, tx.rollback()).await;
-        });
+        crate::tokio::spawn_exit(manager, tx, self.rollback_deadline);
     }
 }

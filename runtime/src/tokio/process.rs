@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ::tokio::process::{Child, Command};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A child process, started on enter and stopped on exit: a "start a server
 /// for this test" fixture. The target is the running
@@ -141,7 +141,7 @@ impl ChildProcess {
     }
 }
 
-impl AsyncContextManager for ChildProcess {
+impl SendContextManager for ChildProcess {
     type Target = Child;
     type Error = io::Error;
 

@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use ::tokio::task::{AbortHandle, JoinSet};
 use sync_wrapper::SyncWrapper;
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A task group, like Python's `asyncio.TaskGroup` or a trio nursery: tasks
 /// spawned through the target ([`Tasks`]) during the block are all awaited
@@ -206,7 +206,7 @@ impl<T, E> fmt::Debug for Tasks<T, E> {
     }
 }
 
-impl<T: 'static, E: 'static> AsyncContextManager for TaskGroup<T, E> {
+impl<T: Send + 'static, E: Send + 'static> SendContextManager for TaskGroup<T, E> {
     type Target = Tasks<T, E>;
     type Error = TaskGroupError<E>;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ::tokio::net::{TcpStream, ToSocketAddrs};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A TCP connection, opened on enter and closed on exit (the target is the
 /// [`TcpStream`]).
@@ -128,7 +128,7 @@ impl<A> TcpConnection<A> {
     }
 }
 
-impl<A: ToSocketAddrs> AsyncContextManager for TcpConnection<A> {
+impl<A: ToSocketAddrs + Send> SendContextManager for TcpConnection<A> {
     type Target = TcpStream;
     type Error = io::Error;
 

@@ -5,7 +5,7 @@ use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A temporary directory, created on enter (under
 /// [`std::env::temp_dir`] unless [`in_dir`](TempDir::in_dir) says otherwise)
@@ -22,7 +22,7 @@ use crate::{AsyncContextManager, ExitAction, Outcome};
 /// any other removal error is exit's error.
 ///
 /// If the future running the block is dropped (cancelled), exit cannot
-/// run; the [`cancel`](AsyncContextManager::cancel) hook removes the
+/// run; the [`cancel`](crate::AsyncContextManager::cancel) hook removes the
 /// directory synchronously instead (there is no runtime to await on in
 /// `Drop`), so it is not left behind on that path either.
 ///
@@ -113,7 +113,7 @@ impl TempDir {
     }
 }
 
-impl AsyncContextManager for TempDir {
+impl SendContextManager for TempDir {
     type Target = TempPath;
     type Error = io::Error;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ::tokio::time::Instant;
 
-use crate::{AsyncContextManager, ExitAction, Outcome};
+use crate::{ExitAction, Outcome, SendContextManager};
 
 /// A timeout scope, like Python's `asyncio.timeout` (and, with
 /// [`move_on_after`](Timeout::move_on_after), trio's `move_on_after`).
@@ -259,7 +259,7 @@ impl TimeoutScope {
     }
 }
 
-impl AsyncContextManager for Timeout {
+impl SendContextManager for Timeout {
     type Target = TimeoutScope;
     type Error = core::convert::Infallible;
 
