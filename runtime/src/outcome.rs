@@ -76,6 +76,7 @@ impl Outcome<'_> {
     ///
     /// ```
     /// assert!(async_with::Outcome::Cancelled.is_cancelled());
+    /// assert!(!async_with::Outcome::Completed.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Outcome::Cancelled)
