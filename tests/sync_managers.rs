@@ -265,3 +265,42 @@ fn an_infallible_sync_manager_needs_nothing_of_the_function() {
     });
     assert_eq!(count, 11);
 }
+
+/// `&mut` of a synchronous manager forwards exit's answer and the cancel
+/// hook to the manager itself.
+#[test]
+fn a_borrowed_sync_manager_forwards_exit_and_cancel() {
+    let log = Log::default();
+    let mut gate = Gate::new(&log);
+    gate.suppress = true;
+    let result: Result<&str, Refused> = run(async {
+        async_with!(_n = sync(&mut gate) => {
+            Err(Refused)?;
+        });
+        Ok("suppressed through &mut")
+    });
+    assert_eq!(result, Ok("suppressed through &mut"));
+    {
+        let mut future = pin!(async {
+            async_with!(_n = sync(&mut gate) => {
+                std::future::pending::<()>().await;
+            });
+            Ok::<(), Refused>(())
+        });
+        assert!(
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+    }
+    assert_eq!(
+        log.events(),
+        [
+            "enter",
+            "exit failed(refused) with 0",
+            "enter",
+            "exit cancelled with 0"
+        ]
+    );
+}
