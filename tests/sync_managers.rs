@@ -7,12 +7,12 @@ mod common;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use async_with::{
     AsyncExitStack, BoxError, ContextManager, ExitAction, Outcome, async_with, sync, with,
 };
-use common::{Log, describe, panic_message};
+use common::{Log, describe, panic_message, poll_to_end as run};
 
 #[derive(Debug, PartialEq)]
 struct Refused;
@@ -64,18 +64,6 @@ impl ContextManager for Gate {
         } else {
             ExitAction::Propagate
         })
-    }
-}
-
-/// A poll loop with a no-op waker: nothing here suspends but the pending
-/// block of the cancellation test, which is polled by hand.
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
     }
 }
 
