@@ -1,30 +1,19 @@
 //! Zero heap allocations per use: a count (not a timing) of the allocations
 //! made by enter + block + exit, for a hand-written and a generator manager.
 
+mod common;
 #[path = "common/counting_allocator.rs"]
 mod counting_allocator;
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
 use async_with::{AsyncContextManager, ExitAction, Outcome, async_context, async_with};
+use common::poll_to_end as run;
 use counting_allocator::{CountingAllocator, allocations};
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Polls to completion with a no-op waker: no allocation of its own.
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
 
 /// Suspends once, like real I/O would.
 async fn suspend() {

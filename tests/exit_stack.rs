@@ -502,3 +502,33 @@ fn an_error_raised_and_suppressed_among_entries_leaves_a_return_going_ahead() {
         ]
     );
 }
+
+/// The stack's own answer: it reports `Suppress` only when the outcome it
+/// was given was a failure that an entry suppressed. A completed block whose
+/// entry failed and a later entry suppressed that failure stays completed.
+#[test]
+fn the_stack_suppresses_only_a_failure_it_was_given() {
+    let (given_completed, given_failed, len_and_empty) = run_both(|| async {
+        let mut stack = AsyncExitStack::<String>::default();
+        stack.push_exit(|_: Outcome<'_>| async { Ok(ExitAction::Suppress) });
+        stack.push_exit(|_: Outcome<'_>| async { Err("entry failed".to_string()) });
+        let len_and_empty = (stack.len(), stack.is_empty(), format!("{stack:?}"));
+        let given_completed = stack.exit(Outcome::Completed).await;
+
+        stack.push_exit(|_: Outcome<'_>| async { Ok(ExitAction::Suppress) });
+        let error = "block failed".to_string();
+        let failure = async_with::Failure::new(&error);
+        let given_failed = stack.exit(Outcome::Failed(failure)).await;
+        (
+            given_completed,
+            given_failed,
+            (len_and_empty, stack.is_empty()),
+        )
+    });
+    assert_eq!(given_completed, Ok(ExitAction::Propagate));
+    assert_eq!(given_failed, Ok(ExitAction::Suppress));
+    assert_eq!(
+        len_and_empty,
+        ((2, false, "AsyncExitStack { len: 2 }".to_string()), true)
+    );
+}

@@ -555,3 +555,72 @@ fn arguments_keep_their_patterns_mut_and_raw_names() {
         async_with::__private::block_on(async { async_with!(n = sum(1, 2, (3, 4)) => { *n }) });
     assert_eq!(value, 10);
 }
+
+/// What the teardown's `Exit` says, for each way the block ended.
+#[async_context]
+async fn observed(seen: &std::cell::RefCell<Vec<String>>) -> Result<(), String> {
+    let ((), exit) = yield_!(());
+    seen.borrow_mut().push(format!(
+        "completed {} failed {} panicked {} cancelled {} ({exit:?})",
+        exit.is_completed(),
+        exit.is_failed(),
+        exit.is_panicked(),
+        exit.is_cancelled(),
+    ));
+    Ok(())
+}
+
+#[test]
+fn exit_tells_each_way_the_block_ended_apart() {
+    let seen = std::cell::RefCell::new(Vec::new());
+    run_to_end(async {
+        let _: Result<(), String> = async {
+            async_with!(observed(&seen) => {});
+            Ok(())
+        }
+        .await;
+        let _: Result<(), String> = async {
+            async_with!(observed(&seen) => {
+                Err("no".to_string())?;
+            });
+            Ok(())
+        }
+        .await;
+    });
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_to_end(async {
+            let _: Result<(), String> = async {
+                async_with!(observed(&seen) => {
+                    panic!("in the block");
+                });
+                Ok(())
+            }
+            .await;
+        })
+    }));
+    assert!(panicked.is_err());
+    let seen = seen.into_inner();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen[0].starts_with("completed true failed false panicked false cancelled false"),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[1].starts_with("completed false failed true panicked false cancelled false"),
+        "{}",
+        seen[1]
+    );
+    assert!(
+        seen[2].starts_with("completed false failed false panicked true cancelled false"),
+        "{}",
+        seen[2]
+    );
+    // Debug shows how the block ended.
+    assert!(seen[0].contains("Exit {"), "{}", seen[0]);
+    assert_ne!(seen[0].split('(').nth(1), seen[1].split('(').nth(1));
+}
+
+fn run_to_end<F: std::future::Future>(future: F) -> F::Output {
+    async_with::__private::block_on(future)
+}

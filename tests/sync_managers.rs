@@ -7,12 +7,12 @@ mod common;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Waker};
 
 use async_with::{
     AsyncExitStack, BoxError, ContextManager, ExitAction, Outcome, async_with, sync, with,
 };
-use common::{Log, describe, panic_message};
+use common::{Log, describe, panic_message, poll_to_end as run};
 
 #[derive(Debug, PartialEq)]
 struct Refused;
@@ -64,18 +64,6 @@ impl ContextManager for Gate {
         } else {
             ExitAction::Propagate
         })
-    }
-}
-
-/// A poll loop with a no-op waker: nothing here suspends but the pending
-/// block of the cancellation test, which is polled by hand.
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
     }
 }
 
@@ -264,4 +252,43 @@ fn an_infallible_sync_manager_needs_nothing_of_the_function() {
         async_with!(sync(Counted(&mut count)) => {});
     });
     assert_eq!(count, 11);
+}
+
+/// `&mut` of a synchronous manager forwards exit's answer and the cancel
+/// hook to the manager itself.
+#[test]
+fn a_borrowed_sync_manager_forwards_exit_and_cancel() {
+    let log = Log::default();
+    let mut gate = Gate::new(&log);
+    gate.suppress = true;
+    let result: Result<&str, Refused> = run(async {
+        async_with!(_n = sync(&mut gate) => {
+            Err(Refused)?;
+        });
+        Ok("suppressed through &mut")
+    });
+    assert_eq!(result, Ok("suppressed through &mut"));
+    {
+        let mut future = pin!(async {
+            async_with!(_n = sync(&mut gate) => {
+                std::future::pending::<()>().await;
+            });
+            Ok::<(), Refused>(())
+        });
+        assert!(
+            future
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+    }
+    assert_eq!(
+        log.events(),
+        [
+            "enter",
+            "exit failed(refused) with 0",
+            "enter",
+            "exit cancelled with 0"
+        ]
+    );
 }

@@ -29,3 +29,32 @@ impl std::task::Wake for ThreadWaker {
         self.0.unpark();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::block_on;
+    use core::task::Poll;
+
+    /// A waker moved to another thread and woken by value there unparks
+    /// the executor (and so does one woken by reference, on this thread).
+    #[test]
+    fn wakers_woken_by_value_and_by_reference_resume_the_future() {
+        let mut polls = 0;
+        let woken = block_on(core::future::poll_fn(|cx| {
+            polls += 1;
+            match polls {
+                1 => {
+                    let waker = cx.waker().clone();
+                    std::thread::spawn(move || waker.wake());
+                    Poll::Pending
+                }
+                2 => {
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                _ => Poll::Ready(polls),
+            }
+        }));
+        assert_eq!(woken, 3);
+    }
+}

@@ -110,7 +110,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// }
 ///
 /// let log = RefCell::new(Vec::new());
-/// assert_eq!(async_with::__private::block_on(run(&["a", "bb"], &log)).unwrap(), 3);
+/// assert_eq!(futures_executor::block_on(run(&["a", "bb"], &log)).unwrap(), 3);
 /// assert_eq!(log.into_inner(), ["open a", "open bb", "close bb", "close a"]);
 /// ```
 pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
@@ -159,7 +159,7 @@ pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
 ///
 /// fn assert_send<F: Future + Send>(future: F) -> F { future }
 /// let future = assert_send(handler(vec!["a".into(), "bb".into()]));
-/// assert_eq!(async_with::__private::block_on(future).unwrap(), 3);
+/// assert_eq!(futures_executor::block_on(future).unwrap(), 3);
 /// ```
 pub type SendExitStack<'a, E = BoxError> = AsyncExitStack<'a, E, Sendable>;
 
@@ -313,7 +313,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// ```
     /// use async_with::{AsyncExitStack, Outcome};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = AsyncExitStack::<String>::default()
     ///     .keep_suppressed(|later, earlier| format!("{earlier}; {later}"));
     /// stack.defer(async || Err("first registered".to_string()));
@@ -338,7 +338,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// resources opened in a block once all of them opened.
     ///
     /// ```
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = async_with::AsyncExitStack::new();
     /// stack.defer(async || Ok(()));
     /// let mut kept = stack.take();
@@ -397,7 +397,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// ```
     /// use async_with::{AsyncExitStack, nullcontext};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = AsyncExitStack::new();
     /// let a = stack.enter(nullcontext(1)).await.unwrap();
     /// let b = stack.enter(nullcontext(2)).await.unwrap();
@@ -436,7 +436,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// ```
     /// use std::cell::Cell;
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let closed = Cell::new(false);
     /// let mut stack = async_with::AsyncExitStack::new();
     /// stack.defer(async || { closed.set(true); Ok(()) });
@@ -464,7 +464,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// ```
     /// use async_with::{AsyncExitStack, ExitAction, Failure, Outcome};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = AsyncExitStack::<String>::default();
     /// stack.push_exit(|outcome: Outcome<'_>| {
     ///     let failed = outcome.is_failed();
@@ -494,7 +494,7 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// ```
     /// use async_with::{nullcontext, AsyncExitStack};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = AsyncExitStack::new_send();
     /// let n = stack.enter(nullcontext(1)).await.unwrap();
     /// *n += 1;
@@ -520,7 +520,7 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// [`AsyncExitStack::defer`], with a closure returning a `Send` future.
     ///
     /// ```
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = async_with::AsyncExitStack::new_send();
     /// stack.defer(|| async { Ok(()) });
     /// stack.close().await.unwrap();
@@ -542,7 +542,7 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// ```
     /// use async_with::{ExitAction, Outcome};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = async_with::AsyncExitStack::new_send();
     /// stack.push_exit(|outcome: Outcome<'_>| {
     ///     let failed = outcome.is_failed();
@@ -571,7 +571,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// ```
     /// use std::cell::RefCell;
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let log = RefCell::new(Vec::new());
     /// let mut stack = async_with::AsyncExitStack::new();
     /// stack.defer(async || { log.borrow_mut().push(1); Ok(()) });
@@ -597,7 +597,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// ```
     /// use async_with::{AsyncExitStack, ExitAction, Outcome};
     ///
-    /// # async_with::__private::block_on(async {
+    /// # futures_executor::block_on(async {
     /// let mut stack = AsyncExitStack::<String>::default();
     /// stack.defer(async || Err("first".to_string()));
     /// stack.push_exit(|outcome: Outcome<'_>| {
@@ -676,7 +676,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
 /// }
 ///
 /// let closed = Cell::new(0);
-/// assert!(async_with::__private::block_on(run(&closed)).is_err());
+/// assert!(futures_executor::block_on(run(&closed)).is_err());
 /// assert_eq!(closed.get(), 3);
 /// ```
 ///
@@ -941,7 +941,7 @@ impl<E, S: Threading> Drop for Entries<'_, E, S> {
 /// ```
 /// use async_with::{AsyncExitStack, SuppressedError};
 ///
-/// # async_with::__private::block_on(async {
+/// # futures_executor::block_on(async {
 /// let mut stack = AsyncExitStack::new();
 /// for name in ["a", "b", "c"] {
 ///     stack.defer(async move || Err(format!("{name} failed").into()));

@@ -189,7 +189,7 @@ impl OutcomeKind {
 /// }
 ///
 /// let mut log = Vec::new();
-/// async_with::__private::block_on(run(&mut log)).unwrap();
+/// futures_executor::block_on(run(&mut log)).unwrap();
 /// assert_eq!(log, ["begin", "commit a=1"]);
 /// ```
 ///
@@ -245,7 +245,7 @@ impl Exit<'_> {
     /// }
     ///
     /// let mut seen = Vec::new();
-    /// let _: Option<()> = async_with::__private::block_on(async {
+    /// let _: Option<()> = futures_executor::block_on(async {
     ///     async_with!(report(&mut seen) => { None::<u8>?; });
     ///     Some(())
     /// });
@@ -269,7 +269,7 @@ impl Exit<'_> {
     /// }
     ///
     /// let mut seen = None;
-    /// async_with::__private::block_on(async {
+    /// futures_executor::block_on(async {
     ///     let mut manager = std::pin::pin!(report(&mut seen));
     ///     manager.as_mut().enter().await.unwrap();
     ///     manager.as_mut().exit((), Outcome::Cancelled).await.unwrap();
@@ -299,7 +299,7 @@ impl Exit<'_> {
     /// }
     ///
     /// let mut text = String::new();
-    /// async_with::__private::block_on(async { async_with!(describe(&mut text) => {}) });
+    /// futures_executor::block_on(async { async_with!(describe(&mut text) => {}) });
     /// assert_eq!(text, "completed");
     /// ```
     pub fn inspect<R>(&self, f: impl FnOnce(&Outcome<'_>) -> R) -> R {
@@ -338,7 +338,7 @@ impl Exit<'_> {
     ///     });
     ///     Ok("went on")
     /// }
-    /// assert_eq!(async_with::__private::block_on(run()), Ok("went on"));
+    /// assert_eq!(futures_executor::block_on(run()), Ok("went on"));
     /// ```
     pub fn suppress(&self) {
         self.inspect(|_| ());
@@ -602,7 +602,7 @@ where
 ///
 /// fn assert_send<F: Send>(future: F) -> F { future }
 /// let future = assert_send(generic(Box::pin(numbered(7))));
-/// assert_eq!(async_with::__private::block_on(future), 7);
+/// assert_eq!(futures_executor::block_on(future), 7);
 /// ```
 impl<T, E, B> SendContextManager for Pin<Box<Generator<T, E, B>>>
 where

@@ -45,7 +45,7 @@
 //! }
 //!
 //! let log = Default::default();
-//! assert_eq!(async_with::__private::block_on(run(&log)).unwrap(), 9);
+//! assert_eq!(futures_executor::block_on(run(&log)).unwrap(), 9);
 //! assert_eq!(log.into_inner(), ["open", "close Connected, completed: true"]);
 //! ```
 //!
@@ -320,7 +320,7 @@
 //!
 //! fn assert_send<F: Future + Send>(future: F) -> F { future }
 //! let task = assert_send(async { with(Greeting, shout).await });
-//! assert_eq!(async_with::__private::block_on(task).unwrap(), Some(5));
+//! assert_eq!(futures_executor::block_on(task).unwrap(), Some(5));
 //! ```
 //!
 //! # Errors, runtimes
@@ -427,7 +427,7 @@ pub use with::with;
 /// }
 ///
 /// let log = Default::default();
-/// assert_eq!(async_with::__private::block_on(run(&log)), Ok(43));
+/// assert_eq!(futures_executor::block_on(run(&log)), Ok(43));
 /// assert_eq!(log.into_inner(), ["enter a", "enter b", "exit b: completed", "exit a: completed"]);
 /// ```
 #[macro_export]
@@ -491,8 +491,8 @@ macro_rules! async_with {
 /// }
 ///
 /// let mut db = Db(Vec::new());
-/// async_with::__private::block_on(transfer(&mut db, "10")).unwrap();
-/// assert!(async_with::__private::block_on(transfer(&mut db, "ten")).is_err());
+/// futures_executor::block_on(transfer(&mut db, "10")).unwrap();
+/// assert!(futures_executor::block_on(transfer(&mut db, "ten")).is_err());
 /// assert_eq!(db.0, ["BEGIN", "debit", "credit", "COMMIT", "BEGIN", "ROLLBACK"]);
 /// ```
 #[doc(inline)]
@@ -513,7 +513,7 @@ pub use async_with_macros::async_context;
 ///     assert!(exit.is_completed());
 /// }
 ///
-/// let value = async_with::__private::block_on(async {
+/// let value = futures_executor::block_on(async {
 ///     async_with!(n = answer() => { *n += 1; *n })
 /// });
 /// assert_eq!(value, 43);

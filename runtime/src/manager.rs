@@ -78,7 +78,7 @@ pub enum ExitAction {
 /// assert_eq!(len, 9);
 /// assert_eq!(manager.log, ["open", "close Connected (ok)"]);
 /// # }
-/// # async_with::__private::block_on(run());
+/// # futures_executor::block_on(run());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an async context manager",
@@ -195,7 +195,7 @@ pub trait AsyncContextManager {
 ///
 /// fn assert_send<F: Future + Send>(future: F) -> F { future }
 /// let future = assert_send(use_it(Lease(41)));
-/// assert_eq!(async_with::__private::block_on(future), 42);
+/// assert_eq!(futures_executor::block_on(future), 42);
 /// ```
 ///
 /// Write `async fn` in the impl as for [`AsyncContextManager`]; the compiler
@@ -333,7 +333,7 @@ impl<M: SendContextManager + ?Sized> SendContextManager for &mut M {
 /// }
 ///
 /// let mut manager = Shared(Rc::new(()), 0);
-/// async_with::__private::block_on(async {
+/// futures_executor::block_on(async {
 ///     async_with!(by_ref(&mut manager) => {});
 ///     async_with!(by_ref(&mut manager) => {});
 /// });

@@ -12,7 +12,7 @@ use crate::{AsyncContextManager, ExitAction, Failure, Outcome, SendContextManage
 /// ```
 /// use async_with::{async_with, nullcontext};
 ///
-/// # async_with::__private::block_on(async {
+/// # futures_executor::block_on(async {
 /// let doubled = async_with!(n = nullcontext(21) => { *n * 2 });
 /// assert_eq!(doubled, 42);
 /// # });
@@ -58,7 +58,7 @@ impl<T: Send> SendContextManager for NullContext<T> {
 ///         Ok(())
 ///     }
 /// }
-/// # async_with::__private::block_on(async {
+/// # futures_executor::block_on(async {
 /// # use async_with::AsyncClose;
 /// # Session { open: true }.close().await.unwrap();
 /// # });
@@ -98,7 +98,7 @@ pub trait AsyncClose {
 /// }
 ///
 /// let closed = Cell::new(false);
-/// assert!(async_with::__private::block_on(read(&closed)).is_err());
+/// assert!(futures_executor::block_on(read(&closed)).is_err());
 /// assert!(closed.get());
 /// ```
 #[doc(alias = "aclosing")]
@@ -154,7 +154,7 @@ impl<T: AsyncClose> AsyncContextManager for Closing<T> {
 ///     Ok("done")
 /// }
 ///
-/// assert_eq!(async_with::__private::block_on(remove("/no/such/file")).unwrap(), "done");
+/// assert_eq!(futures_executor::block_on(remove("/no/such/file")).unwrap(), "done");
 /// ```
 pub fn suppress<E: 'static>() -> Suppress<impl Fn(&Failure<'_>) -> bool> {
     suppress_if(|failure: &Failure<'_>| failure.is::<E>())
@@ -173,7 +173,7 @@ pub fn suppress<E: 'static>() -> Suppress<impl Fn(&Failure<'_>) -> bool> {
 ///     Some(0)
 /// }
 ///
-/// assert_eq!(async_with::__private::block_on(first(&[])), Some(0));
+/// assert_eq!(futures_executor::block_on(first(&[])), Some(0));
 /// ```
 pub fn suppress_if<P>(matches: P) -> Suppress<P>
 where
@@ -212,7 +212,7 @@ where
     ///     Ok(())
     /// }
     ///
-    /// assert!(async_with::__private::block_on(parse("x")).is_ok());
+    /// assert!(futures_executor::block_on(parse("x")).is_ok());
     /// ```
     pub fn or<E: 'static>(self) -> Suppress<impl Fn(&Failure<'_>) -> bool> {
         let matches = self.matches;
@@ -246,7 +246,7 @@ where
 /// use async_with::{async_with, from_fn, ExitAction};
 /// use std::cell::RefCell;
 ///
-/// # async_with::__private::block_on(async {
+/// # futures_executor::block_on(async {
 /// let log = RefCell::new(Vec::new());
 /// let lease = from_fn(
 ///     async || { log.borrow_mut().push("acquire".to_string()); Ok::<_, std::io::Error>(7) },

@@ -79,6 +79,7 @@ impl Outcome<'_> {
     ///
     /// ```
     /// assert!(async_with::Outcome::Cancelled.is_cancelled());
+    /// assert!(!async_with::Outcome::Completed.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Outcome::Cancelled)
@@ -389,6 +390,10 @@ impl<'a> Panic<'a> {
     /// let mut payload: Box<dyn std::any::Any + Send> = Box::new(7_u32);
     /// let mut panic = async_with::Panic::from_payload(&mut *payload);
     /// assert_eq!(panic.payload_mut().and_then(|p| p.downcast_mut::<u32>()), Some(&mut 7));
+    /// assert_eq!(format!("{panic:?}"), "Panic(<non-string payload>)");
+    ///
+    /// let mut message: Box<dyn std::any::Any + Send> = Box::new("boom");
+    /// assert_eq!(format!("{:?}", async_with::Panic::from_payload(&mut *message)), r#"Panic("boom")"#);
     /// ```
     pub fn payload_mut(&mut self) -> Option<&mut (dyn Any + Send)> {
         match &mut self.payload {

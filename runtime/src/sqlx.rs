@@ -18,20 +18,24 @@ use crate::{ExitAction, Outcome, SendContextManager};
 
 /// Begins a transaction on a connection from `pool`; see [`PoolTransaction`].
 ///
+/// Written here for any database (the examples of this module compile
+/// without a driver); with one, it is `pool: &sqlx::SqlitePool` and
+/// `sqlx::query(..).bind(..).execute(&mut **tx)`, as in the crate's
+/// `sqlite_transaction` example.
+///
 /// ```no_run
 /// use async_with::async_with;
-/// use sqlx::SqlitePool;
+/// use sqlx::{Database, Executor, Pool};
 ///
-/// async fn transfer(pool: &SqlitePool, amount: i64) -> Result<(), sqlx::Error> {
+/// /// Runs every statement, or none of them.
+/// async fn all_or_nothing<DB: Database>(pool: &Pool<DB>, statements: &[&str]) -> Result<(), sqlx::Error>
+/// where
+///     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+/// {
 ///     async_with!(tx = async_with::sqlx::transaction(pool) => {
-///         sqlx::query("UPDATE accounts SET balance = balance - ? WHERE name = 'alice'")
-///             .bind(amount)
-///             .execute(&mut **tx)
-///             .await?; // fails: ROLLBACK, then the error propagates
-///         sqlx::query("UPDATE accounts SET balance = balance + ? WHERE name = 'bob'")
-///             .bind(amount)
-///             .execute(&mut **tx)
-///             .await?;
+///         for statement in statements {
+///             sqlx::raw_sql(statement).execute(&mut **tx).await?; // fails: ROLLBACK, then the error propagates
+///         }
 ///     }); // completed: COMMIT (a failing COMMIT is this function's error)
 ///     Ok(())
 /// }
@@ -60,11 +64,15 @@ pub fn transaction<DB: Database>(pool: &Pool<DB>) -> PoolTransaction<DB> {
 /// use std::time::Duration;
 /// use async_with::async_with;
 /// use async_with::sqlx::transaction;
+/// use sqlx::{Database, Executor, Pool};
 ///
-/// async fn insert(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+/// async fn log<DB: Database>(pool: &Pool<DB>) -> Result<(), sqlx::Error>
+/// where
+///     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+/// {
 ///     let manager = transaction(pool).rollback_deadline(Duration::from_secs(1));
 ///     async_with!(tx = manager => {
-///         sqlx::query("INSERT INTO log VALUES ('entry')").execute(&mut **tx).await?;
+///         sqlx::raw_sql("INSERT INTO log VALUES ('entry')").execute(&mut **tx).await?;
 ///     });
 ///     Ok(())
 /// }
@@ -85,11 +93,9 @@ impl<DB: Database> PoolTransaction<DB> {
     /// transaction, which sqlx then rolls back when it can).
     ///
     /// ```
-    /// # fn f(pool: &sqlx::SqlitePool) {
-    /// let manager = async_with::sqlx::transaction(pool)
-    ///     .rollback_deadline(std::time::Duration::from_millis(500));
-    /// # drop(manager);
-    /// # }
+    /// fn patient<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> async_with::sqlx::PoolTransaction<DB> {
+    ///     async_with::sqlx::transaction(pool).rollback_deadline(std::time::Duration::from_secs(30))
+    /// }
     /// ```
     pub fn rollback_deadline(mut self, deadline: Duration) -> Self {
         self.rollback_deadline = deadline;

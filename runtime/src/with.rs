@@ -37,7 +37,7 @@ use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 /// use async_with::{with, from_fn, ExitAction};
 /// use std::cell::RefCell;
 ///
-/// # async_with::__private::block_on(async {
+/// # futures_executor::block_on(async {
 /// let log = RefCell::new(Vec::new());
 /// let connection = from_fn(
 ///     async || Ok::<_, String>("Connected".to_string()),
