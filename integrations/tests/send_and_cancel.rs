@@ -5,8 +5,9 @@
 //! `Send` exit stack; `with()` runs in a spawned task with a
 //! `Transaction<'static, Sqlite>` target.
 
+mod common;
+
 use std::future::pending;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,59 +17,10 @@ use async_with::{AsyncExitStack, BoxError, SendContextManager, async_with, with}
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{ConnectOptions, Connection, Sqlite, Transaction};
+use common::{DEADLINE, after_cancellation, insert, pool};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{Notify, oneshot};
-
-/// The rollback's deadline; a second connection waits at most this long
-/// for the write lock.
-const DEADLINE: Duration = Duration::from_secs(2);
-
-fn options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .busy_timeout(DEADLINE)
-}
-
-async fn pool(path: &Path) -> SqlitePool {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(options(path))
-        .await
-        .unwrap();
-    sqlx::query("CREATE TABLE items (name TEXT PRIMARY KEY)")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool
-}
-
-async fn insert(tx: &mut Transaction<'static, Sqlite>, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO items (name) VALUES (?)")
-        .bind(name)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
-}
-
-/// A second connection, outside the pool, writes (it needs the write lock
-/// the cancelled transaction held: it waits at most `DEADLINE` for it) and
-/// reads what is committed.
-async fn after_cancellation(path: &Path) -> Vec<String> {
-    let mut second = options(path).connect().await.unwrap();
-    sqlx::query("INSERT INTO items (name) VALUES ('after')")
-        .execute(&mut second)
-        .await
-        .expect("the cancelled transaction was rolled back within the deadline");
-    let names = sqlx::query_scalar("SELECT name FROM items ORDER BY name")
-        .fetch_all(&mut second)
-        .await
-        .unwrap();
-    second.close().await.unwrap();
-    names
-}
 
 /// Inserts a row, says so, then waits forever (to be cancelled).
 async fn insert_and_hang(

@@ -2,15 +2,16 @@
 //! every way out of the block, each checked from a second connection that
 //! is not part of the pool.
 
+mod common;
+
 use std::future::pending;
-use std::path::Path;
 use std::time::Duration;
 
 use async_with::async_with;
 use async_with::sqlx::transaction;
 use async_with::tokio::TempDir;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{ConnectOptions, Connection};
+use common::{DEADLINE, after_cancellation, committed_items, insert, pool};
+use sqlx::SqlitePool;
 
 #[derive(Debug)]
 enum AppError {
@@ -24,52 +25,6 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-fn options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
-}
-
-async fn pool(path: &Path) -> SqlitePool {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(2)
-        .connect_with(options(path))
-        .await
-        .unwrap();
-    sqlx::query(
-        "CREATE TABLE parents (id INTEGER PRIMARY KEY);
-         CREATE TABLE items (
-             name TEXT PRIMARY KEY,
-             parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED
-         );",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    pool
-}
-
-/// The names in `items`, read by a fresh connection outside the pool.
-async fn committed_items(path: &Path) -> Vec<String> {
-    let mut second = options(path).connect().await.unwrap();
-    let names = sqlx::query_scalar("SELECT name FROM items ORDER BY name")
-        .fetch_all(&mut second)
-        .await
-        .unwrap();
-    second.close().await.unwrap();
-    names
-}
-
-async fn insert(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>, name: &str) {
-    sqlx::query("INSERT INTO items (name) VALUES (?)")
-        .bind(name)
-        .execute(&mut **tx)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_completed_block_commits() -> std::io::Result<()> {
     async_with!(dir = TempDir::new("async-with-sqlx") => {
@@ -77,7 +32,7 @@ async fn a_completed_block_commits() -> std::io::Result<()> {
         let pool = pool(&path).await;
         let result: Result<(), AppError> = async {
             async_with!(tx = transaction(&pool) => {
-                insert(tx, "kept").await;
+                insert(tx, "kept").await.unwrap();
             });
             Ok(())
         }
@@ -96,7 +51,7 @@ async fn a_failing_question_mark_rolls_back_and_the_error_propagates() -> std::i
         let pool = pool(&path).await;
         let result: Result<(), AppError> = async {
             async_with!(tx = transaction(&pool) => {
-                insert(tx, "undone").await;
+                insert(tx, "undone").await.unwrap();
                 Err(AppError::Invalid("rejected"))?;
             });
             Ok(())
@@ -114,7 +69,7 @@ async fn a_failing_question_mark_rolls_back_and_the_error_propagates() -> std::i
 /// back; `return Ok` and a value `Ok` commit.
 async fn leave(pool: &SqlitePool, how: &str) -> Result<u32, AppError> {
     async_with!(tx = transaction(pool) => {
-        insert(tx, how).await;
+        insert(tx, how).await?;
         if how == "return Err" {
             return Err(AppError::Invalid("returned"));
         }
@@ -151,7 +106,7 @@ async fn a_panicking_block_rolls_back_and_the_panic_resumes() -> std::io::Result
         let task_pool = pool.clone();
         let joined = tokio::spawn(async move {
             async_with!(tx = transaction(&task_pool) => {
-                insert(tx, "undone").await;
+                insert(tx, "undone").await.unwrap();
                 panic!("midway");
             });
             Ok::<(), sqlx::Error>(())
@@ -203,11 +158,11 @@ async fn a_cancelled_block_is_rolled_back_within_the_deadline() -> std::io::Resu
     async_with!(dir = TempDir::new("async-with-sqlx") => {
         let path = dir.join("db.sqlite");
         let pool = pool(&path).await;
-        let manager = transaction(&pool).rollback_deadline(Duration::from_secs(2));
+        let manager = transaction(&pool).rollback_deadline(DEADLINE);
         let (inserted_tx, inserted_rx) = tokio::sync::oneshot::channel();
         let cancelled = tokio::time::timeout(Duration::from_millis(200), async {
             async_with!(tx = manager => {
-                insert(tx, "cancelled").await;
+                insert(tx, "cancelled").await.unwrap();
                 inserted_tx.send(()).unwrap();
                 pending::<()>().await;
             });
@@ -217,15 +172,7 @@ async fn a_cancelled_block_is_rolled_back_within_the_deadline() -> std::io::Resu
         assert!(cancelled.is_err(), "the timeout fired");
         inserted_rx.await.expect("the block inserted before it was cancelled");
 
-        // Waits for the write lock for as long as SQLite's busy_timeout
-        // (5 s) allows; the rollback's deadline is 2 s.
-        let mut second = options(&path).connect().await.unwrap();
-        sqlx::query("INSERT INTO items (name) VALUES ('after')")
-            .execute(&mut second)
-            .await
-            .expect("the cancelled transaction released the write lock");
-        second.close().await.unwrap();
-        assert_eq!(committed_items(&path).await, ["after"]);
+        assert_eq!(after_cancellation(&path).await, ["after"]);
         pool.close().await;
     });
     Ok(())
@@ -241,7 +188,7 @@ async fn a_transaction_block_runs_in_a_spawned_task() -> std::io::Result<()> {
         let task_pool = pool.clone();
         tokio::spawn(async move {
             async_with!(tx = transaction(&task_pool) => {
-                insert(tx, "spawned").await;
+                insert(tx, "spawned").await.unwrap();
             });
             Ok::<(), sqlx::Error>(())
         })
