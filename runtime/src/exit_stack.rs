@@ -1083,7 +1083,7 @@ mod tests {
             }
         });
         // The entries (and their `Unwind`) move to, and unwind on, another
-        // thread: what `unsafe impl Send` promises.
+        // thread: what the unsafe `Send` impl promises.
         let closed = std::thread::spawn(move || {
             let unwinding = stack.close();
             let output = std::thread::scope(|scope| {
