@@ -1094,16 +1094,30 @@ mod tests {
         assert!(closed.join().unwrap());
     }
 
+    /// A stack dropped before exit drops its entries: the entered target
+    /// and the deferred callback's captures are released (and, under miri
+    /// and valgrind, their boxes freed).
     #[test]
     fn dropping_entries_without_exit_frees_them() {
+        let alive = std::sync::Arc::new(());
         let stack = AsyncExitStack::new();
         block_on(async {
             stack
-                .enter(nullcontext(String::from("leaks if not freed")))
+                .enter(nullcontext(std::sync::Arc::clone(&alive)))
                 .await
                 .unwrap();
         });
-        stack.defer(async || Ok(()));
+        let captured = std::sync::Arc::clone(&alive);
+        stack.defer(async move || {
+            drop(captured);
+            Ok(())
+        });
+        assert_eq!(std::sync::Arc::strong_count(&alive), 3);
         drop(stack);
+        assert_eq!(
+            std::sync::Arc::strong_count(&alive),
+            1,
+            "an entry was not dropped"
+        );
     }
 }
