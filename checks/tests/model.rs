@@ -698,6 +698,13 @@ fn the_macros_agree_with_the_model() {
     }
 }
 
+/// A scenario written out by hand: the model and the real macros both give
+/// the expected events and ending.
+fn hand_checked(scenario: &Scenario, expected: &(Vec<String>, Ended)) {
+    assert_eq!(&model(scenario), expected, "the model");
+    assert_eq!(&run(scenario), expected, "the macros");
+}
+
 #[test]
 fn the_model_matches_hand_checked_scenarios() {
     // The model itself, on cases worked out by hand from SPEC §2.
@@ -725,8 +732,7 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Completed,
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
 
     let scenario = Scenario {
         levels: vec![
@@ -752,8 +758,7 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Cancelled,
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
 
     // The block's value is `Err`: the stack's entry suppresses it for the
     // entries after it (none), the stack's suppression is not honoured for
@@ -777,8 +782,7 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Failed("block".to_string()),
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
 
     // `return Err(..)` is a failure like `?`: exit suppresses it and the
     // function goes on.
@@ -798,8 +802,7 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Completed,
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
 
     // `with()` innermost: its exit suppresses the block's failure, so the
     // outer manager sees a completed block; then a cancellation while the
@@ -822,8 +825,7 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Completed,
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
     let scenario = Scenario {
         block: BlockEnd::Hang,
         ..scenario
@@ -838,6 +840,5 @@ fn the_model_matches_hand_checked_scenarios() {
         ],
         Ended::Cancelled,
     );
-    assert_eq!(model(&scenario), expected);
-    assert_eq!(run(&scenario), expected);
+    hand_checked(&scenario, &expected);
 }
