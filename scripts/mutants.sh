@@ -47,6 +47,7 @@ for crate in ${crates[*]}; do
     *) echo "usage: scripts/mutants.sh [runtime|macros]..." >&2; exit 2 ;;
   esac
   out="target/mutants-$crate${SHARD:+-${SHARD/\//-of-}}"
+  mkdir -p "$out"
   start=$(date +%s)
   # A unit test runs in well under a second: 30 s means the mutant hangs.
   mutants -p "$package" --test-package "$package" --cargo-test-arg=--lib --timeout 30 --output "$out"
