@@ -1,27 +1,39 @@
-//! SPEC rules 1-18 together, model-checked.
+//! SPEC rules 1-11 and 13-20 together, model-checked.
 //!
-//! A scenario is a nest of up to five `async_with!` levels; each level has
-//! up to two managers of its own and up to two more entered into an exit
-//! stack inside its block (one to three in all), each hand-written or a
-//! generator, each with a chosen enter and exit behaviour (succeed, fail,
-//! panic, hang), and the innermost block ends one way (complete, `?`,
+//! A scenario is a nest of up to five `async_with!` levels. Each level has
+//! up to two managers of its own and up to two entries in an exit stack
+//! entered in its block: a manager (`enter`), a callback (`defer`) or an
+//! exit handler (`push_exit`). A manager is hand-written or a generator
+//! (`#[async_context]`), each used directly as itself, with a chosen enter
+//! and exit behaviour (succeed, fail, panic, hang, and for exit, suppress).
+//! Every target is a value (the manager's id times 100) that the block
+//! changes (plus one) and exit logs as it got it back. The innermost block
+//! ends one way: complete, `?` (also on an error converted by `From`),
 //! `return Err(..)`, a value `Err(..)` that every level evaluates to,
-//! panic, `return`, labelled `break`, hang). A hang is where the scenario
-//! is cancelled: the executor drops the future once it stops progressing.
-//! In some scenarios one more manager, innermost, runs the block through
-//! `with()` (SPEC rule 20: one protocol under every entry point); its block
-//! is then a closure, so it ends any way but `return` and labelled `break`.
+//! panic, `return Ok(..)`, `break` and `continue` (labelled or not), or
+//! hang. A hang is where the scenario is cancelled: the executor drops the
+//! future once it stops progressing. In some scenarios one more manager,
+//! innermost, runs the block through `with()` (SPEC rule 20); its block is
+//! a closure then, which cannot `return`, `break` or `continue` for the
+//! function. In the `Option` flavour the function returns `Option`, the
+//! managers cannot fail (`Infallible`), and the block raises with `None`.
 //!
 //! [`model`] predicts the event log and the result from SPEC §2 alone, as
-//! if every manager were one level of plain nesting. [`interpret`] runs the
-//! same scenario through the real macros. They must agree exactly.
+//! if every manager were one level of plain nesting. [`run`] runs the same
+//! scenario through the real macros. They must agree exactly.
 //! `MODEL_CASES` sets the number of scenarios (2,000 by default;
-//! `scripts/soak.sh` runs 100,000).
+//! `scripts/soak.sh` runs 100,000) and `MODEL_SEED` the random seed, which
+//! a failure prints so that it can be replayed.
+
+// Five nested levels of five managers each make deep future types.
+#![recursion_limit = "256"]
 
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+use std::convert::Infallible;
 use std::future::{Future, pending};
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -32,6 +44,8 @@ use async_with::{
 };
 use common::{Log, describe};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 
 // ------------------------------------------------------------------ scenarios
 
@@ -66,32 +80,67 @@ struct Spec {
     exit: ExitStep,
 }
 
+/// An entry of a level's exit stack.
+#[derive(Clone, Copy, Debug)]
+enum StackEntry {
+    /// `stack.enter(manager)`.
+    Enter(Spec),
+    /// `stack.defer(callback)`: the callback logs `defer ID`, and fails
+    /// when `fails`.
+    Defer { id: usize, fails: bool },
+    /// `stack.push_exit(handler)`: the handler sees the outcome like an
+    /// exit and acts on it like one (the spec's `enter` is unused).
+    PushExit(Spec),
+}
+
 #[derive(Clone, Debug, Default)]
 struct Level {
-    /// Managers of the level's own `async_with!` (slots `a` and `b`).
+    /// Managers of the level's own `async_with!`, in order.
     plain: Vec<Spec>,
-    /// Managers entered into the level's exit stack, in its block.
-    stacked: Vec<Spec>,
+    /// Entries of the level's exit stack, registered in its block.
+    stacked: Vec<StackEntry>,
+}
+
+/// The enclosing function's return type, and so how the block raises.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Flavour {
+    /// `Result<_, TestError>`: managers fail with `TestError`.
+    Result,
+    /// `Option<_>`: managers cannot fail (error `Infallible`) and the
+    /// block raises with `None` (`?` on `Option`, `return None`).
+    Option,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum BlockEnd {
     Complete,
-    /// `?` on an error.
+    /// `?` on an error (`Err(..)`, or `None`).
     Fail,
-    /// `return Err(..)`: a failure like `?` (rule 3).
+    /// `?` on an error of another type, converted by `From`: exit sees the
+    /// error as raised, the caller gets it converted (rule 4).
+    FailFrom,
+    /// `return Err(..)` (`return None`): a failure like `?` (rule 3).
     ReturnErr,
     Panic,
+    /// `return Ok(..)` (`return Some(..)`).
     Return,
+    /// `break 'run`.
     Break,
+    /// `break` out of the innermost loop (the same one).
+    BreakUnlabelled,
+    /// `continue`.
+    Continue,
+    /// `continue 'run`.
+    ContinueLabelled,
     Hang,
-    /// The block's value is `Err(..)` (rule 4): every level's block has a
-    /// `Result` value then, so no failure can be suppressed (rule 5).
+    /// The block's value is `Err(..)` (`None`) (rule 4): every level's
+    /// block has that type then, so no level can suppress (rule 5).
     TailErr,
 }
 
 #[derive(Clone, Debug)]
 struct Scenario {
+    flavour: Flavour,
     levels: Vec<Level>,
     /// The innermost manager, driven by `with()` around the block.
     closure: Option<Spec>,
@@ -104,6 +153,7 @@ enum Ended {
     Completed,
     Returned,
     Broke,
+    Continued,
     Failed(String),
     Panicked(String),
     Cancelled,
@@ -142,64 +192,133 @@ fn spec() -> impl Strategy<Value = Spec> {
         })
 }
 
-fn level() -> impl Strategy<Value = Level> {
-    // One to three managers, split between the level's own list (at most
-    // two slots) and its exit stack (at most two).
-    (prop::collection::vec(spec(), 1..=3), 0..=2_usize).prop_map(|(specs, plain)| {
-        let plain = plain.min(specs.len()).max(specs.len().saturating_sub(2));
-        let (own, stacked) = specs.split_at(plain);
-        Level {
-            plain: own.to_vec(),
-            stacked: stacked.to_vec(),
-        }
-    })
+fn stack_entry() -> impl Strategy<Value = StackEntry> {
+    prop_oneof![
+        3 => spec().prop_map(StackEntry::Enter),
+        1 => prop::bool::weighted(0.2).prop_map(|fails| StackEntry::Defer { id: 0, fails }),
+        1 => spec().prop_map(StackEntry::PushExit),
+    ]
 }
 
-fn scenario() -> impl Strategy<Value = Scenario> {
-    let block = prop_oneof![
+fn level() -> impl Strategy<Value = Level> {
+    (
+        prop::collection::vec(spec(), 0..=2),
+        prop::collection::vec(stack_entry(), 0..=2),
+    )
+        .prop_map(|(plain, stacked)| Level { plain, stacked })
+        .prop_filter("a level has at least one manager", |level| {
+            !level.plain.is_empty() || !level.stacked.is_empty()
+        })
+}
+
+fn block_end() -> impl Strategy<Value = BlockEnd> {
+    prop_oneof![
         3 => Just(BlockEnd::Complete),
         2 => Just(BlockEnd::Fail),
+        1 => Just(BlockEnd::FailFrom),
         1 => Just(BlockEnd::ReturnErr),
         1 => Just(BlockEnd::Panic),
         1 => Just(BlockEnd::Return),
         1 => Just(BlockEnd::Break),
+        1 => Just(BlockEnd::BreakUnlabelled),
+        1 => Just(BlockEnd::Continue),
+        1 => Just(BlockEnd::ContinueLabelled),
         1 => Just(BlockEnd::Hang),
         1 => Just(BlockEnd::TailErr),
-    ];
+    ]
+}
+
+fn scenario() -> impl Strategy<Value = Scenario> {
+    let flavour = prop_oneof![3 => Just(Flavour::Result), 1 => Just(Flavour::Option)];
     let closure = prop::option::weighted(0.3, spec());
-    (prop::collection::vec(level(), 1..=5), closure, block).prop_map(
-        |(mut levels, mut closure, block)| {
-            if matches!(
-                block,
-                BlockEnd::Return | BlockEnd::Break | BlockEnd::TailErr
-            ) {
-                closure = None; // a closure's `return` and `break` stay in it
-            }
-            if block == BlockEnd::TailErr {
-                // The block is reached: its value is what is checked.
-                for level in &mut levels {
-                    for spec in level.plain.iter_mut().chain(level.stacked.iter_mut()) {
-                        spec.enter = Step::Succeed;
-                    }
-                }
-            }
-            let mut id = 0;
-            for level in &mut levels {
-                for spec in level.plain.iter_mut().chain(level.stacked.iter_mut()) {
-                    id += 1;
-                    spec.id = id;
-                }
-            }
-            if let Some(spec) = &mut closure {
-                spec.id = id + 1;
-            }
+    (
+        flavour,
+        prop::collection::vec(level(), 1..=5),
+        closure,
+        block_end(),
+    )
+        .prop_map(|(flavour, levels, closure, block)| {
             Scenario {
+                flavour,
                 levels,
                 closure,
                 block,
             }
-        },
-    )
+            .normalized()
+        })
+}
+
+impl Scenario {
+    /// Drops what cannot be written, and numbers the managers and entries
+    /// in the order they are entered.
+    fn normalized(mut self) -> Scenario {
+        use BlockEnd::*;
+        let jumps = matches!(
+            self.block,
+            Return | Break | BreakUnlabelled | Continue | ContinueLabelled
+        );
+        if jumps || self.block == TailErr || self.flavour == Flavour::Option {
+            // A closure's `return`, `break` and value stay in it, and
+            // `with()` reports a failure as `Result`.
+            self.closure = None;
+        }
+        let option = self.flavour == Flavour::Option;
+        if option && self.block == FailFrom {
+            self.block = Fail; // `None` converts to nothing else
+        }
+        let valued = self.block == TailErr;
+        let mut id = 0;
+        let mut number = |spec: &mut Spec| {
+            id += 1;
+            spec.id = id;
+            if option || valued {
+                // An `Option` function's managers cannot fail; a block
+                // whose value is checked is reached.
+                if spec.enter == Step::Fail || valued {
+                    spec.enter = Step::Succeed;
+                }
+            }
+            if option && spec.exit == ExitStep::Fail {
+                spec.exit = ExitStep::Propagate;
+            }
+        };
+        for level in &mut self.levels {
+            level.plain.iter_mut().for_each(&mut number);
+            for entry in &mut level.stacked {
+                match entry {
+                    StackEntry::Enter(spec) | StackEntry::PushExit(spec) => number(spec),
+                    StackEntry::Defer {
+                        id: entry_id,
+                        fails,
+                    } => {
+                        let mut spec = Spec {
+                            id: 0,
+                            form: Form::Hand,
+                            enter: Step::Succeed,
+                            exit: ExitStep::Propagate,
+                        };
+                        number(&mut spec);
+                        *entry_id = spec.id;
+                        *fails &= !option;
+                    }
+                }
+            }
+        }
+        if let Some(spec) = &mut self.closure {
+            number(spec);
+        }
+        self
+    }
+
+    /// The error the block raises, as exit sees it.
+    fn block_error(&self) -> &'static str {
+        match (self.flavour, self.block, self.closure) {
+            (Flavour::Option, _, _) => "None",
+            // In a closure, `?` converts before `with()` sees the error.
+            (Flavour::Result, BlockEnd::FailFrom, Some(_)) => "block, converted",
+            (Flavour::Result, _, _) => "block",
+        }
+    }
 }
 
 // ------------------------------------------------------------------ the model
@@ -222,40 +341,84 @@ impl State {
     }
 }
 
+/// One thing entered, in the order of entering.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    kind: StackEntry,
+    /// The level whose exit stack holds it, if it is a stack entry.
+    stack: Option<usize>,
+    /// For a level's own managers: the level's index, and whether it is
+    /// the level's last (then the level's block starts once it entered).
+    plain: Option<(usize, bool)>,
+}
+
 /// The expected log and result, from SPEC §2: managers enter outermost
 /// first (rule 9), a failed or panicking enter stops there (rule 1), the
 /// block ends, every entered manager exits once in reverse order seeing what
-/// the one inside it left (rules 2-9, 11), suppression makes a failure
-/// completed (5), an exit error replaces a failure but not a panic (7, 8),
-/// an exit panic replaces anything; a hang cancels: entered managers whose
-/// exit has not started are cancelled, innermost first (10). A `return` of
-/// an error is a failure like `?` (3); a block value `Err(e)` is a failure
-/// each level's exit sees, which no exit can suppress (4, 5).
+/// the one inside it left (rules 2-9, 11) and the target its block changed
+/// (12), suppression makes a failure completed (5), an exit error replaces
+/// a failure but not a panic (7, 8), an exit panic replaces anything; a
+/// hang cancels: entered managers whose exit has not started are cancelled,
+/// innermost first, a hand-written one through its `cancel` hook with its
+/// target, a generator by dropping its target (10). A `return` of an error
+/// is a failure like `?` (3); a block value `Err(e)` is a failure each
+/// level's exit sees, which no exit can suppress (4, 5). `break` and
+/// `continue` are completed, then jump (3).
 fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
-    // Each manager with the level whose exit stack holds it, if any.
-    let managers: Vec<(Spec, Option<usize>)> = scenario
-        .levels
-        .iter()
-        .enumerate()
-        .flat_map(|(index, level)| {
-            let plain = level.plain.iter().map(|spec| (*spec, None));
-            plain.chain(level.stacked.iter().map(move |spec| (*spec, Some(index))))
-        })
-        // `with()` is one more level of plain nesting.
-        .chain(scenario.closure.map(|spec| (spec, None)))
-        .collect();
+    let mut items: Vec<Item> = Vec::new();
+    for (index, level) in scenario.levels.iter().enumerate() {
+        for (position, spec) in level.plain.iter().enumerate() {
+            items.push(Item {
+                kind: StackEntry::Enter(*spec),
+                stack: None,
+                plain: Some((index, position + 1 == level.plain.len())),
+            });
+        }
+        for entry in &level.stacked {
+            items.push(Item {
+                kind: *entry,
+                stack: Some(index),
+                plain: None,
+            });
+        }
+    }
+    // `with()` is one more level of plain nesting.
+    if let Some(spec) = scenario.closure {
+        items.push(Item {
+            kind: StackEntry::Enter(spec),
+            stack: None,
+            plain: Some((scenario.levels.len(), true)),
+        });
+    }
     let mut log = Vec::new();
-    let mut entered: Vec<(Spec, Option<usize>)> = Vec::new();
+    let mut entered: Vec<Item> = Vec::new();
+    // Ids of the managers whose target the block changed.
+    let mut touched: Vec<usize> = Vec::new();
     let mut state = State::Completed;
     let mut jump = None;
     let mut cancelled = false;
     let mut all_entered = true;
     let valued = scenario.block == BlockEnd::TailErr;
-    for (spec, stack) in &managers {
+    for item in &items {
+        let StackEntry::Enter(spec) = item.kind else {
+            entered.push(*item); // `defer` and `push_exit` register only
+            continue;
+        };
         match spec.enter {
             Step::Succeed => {
                 log.push(format!("enter {}", spec.id));
-                entered.push((*spec, *stack));
+                entered.push(*item);
+                match item.plain {
+                    // The level's block starts: it changes its targets.
+                    Some((level, true)) => touched.extend(
+                        entered
+                            .iter()
+                            .filter(|item| item.plain.is_some_and(|(at, _)| at == level))
+                            .map(Item::id),
+                    ),
+                    Some((_, false)) => {}
+                    None => touched.push(spec.id),
+                }
                 continue;
             }
             Step::Fail => {
@@ -275,49 +438,86 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         log.push("block".to_string());
         match scenario.block {
             BlockEnd::Complete => {}
-            BlockEnd::Fail | BlockEnd::ReturnErr | BlockEnd::TailErr => {
-                state = State::Failed("block".to_string())
+            BlockEnd::Fail | BlockEnd::FailFrom | BlockEnd::ReturnErr | BlockEnd::TailErr => {
+                state = State::Failed(scenario.block_error().to_string())
             }
             BlockEnd::Panic => state = State::Panicked("block".to_string()),
             BlockEnd::Return => jump = Some(Ended::Returned),
-            BlockEnd::Break => jump = Some(Ended::Broke),
+            BlockEnd::Break | BlockEnd::BreakUnlabelled => jump = Some(Ended::Broke),
+            BlockEnd::Continue | BlockEnd::ContinueLabelled => jump = Some(Ended::Continued),
             BlockEnd::Hang => cancelled = true,
         }
     }
+    let target = |id: usize| id * 100 + usize::from(touched.contains(&id));
     // The outcome and jump an exit stack was given, while its entries exit.
     let mut given: Option<(State, Option<Ended>)> = None;
-    while let Some((spec, stack)) = entered.pop() {
+    while let Some(item) = entered.pop() {
         if cancelled {
-            log.push(format!("cancel {}", spec.id));
+            // `defer` and `push_exit` entries are dropped: nothing to log.
+            if let StackEntry::Enter(spec) = item.kind {
+                log.push(match spec.form {
+                    Form::Hand => format!("cancel {} got {}", spec.id, target(spec.id)),
+                    Form::Generator => format!("dropped {} got {}", spec.id, target(spec.id)),
+                });
+            }
             continue;
         }
-        if stack.is_some() && given.is_none() {
+        if item.stack.is_some() && given.is_none() {
             given = Some((state.clone(), jump.clone()));
         }
-        log.push(format!("exit {} saw {}", spec.id, state.describe()));
-        match spec.exit {
+        let exit = match item.kind {
+            StackEntry::Enter(spec) => {
+                let seen = state.describe();
+                log.push(format!(
+                    "exit {} got {} saw {seen}",
+                    spec.id,
+                    target(spec.id)
+                ));
+                spec.exit
+            }
+            StackEntry::PushExit(spec) => {
+                log.push(format!("exit {} saw {}", spec.id, state.describe()));
+                spec.exit
+            }
+            StackEntry::Defer { id, fails } => {
+                log.push(format!("defer {id}"));
+                if fails {
+                    ExitStep::Fail
+                } else {
+                    ExitStep::Propagate
+                }
+            }
+        };
+        let id = item.id();
+        match exit {
             ExitStep::Propagate => {}
             ExitStep::Suppress => {
-                // With a `Result`-valued block, only an exit stack's own
-                // entries can suppress (what the next entry sees).
-                let honoured = !valued || stack.is_some();
+                // With a valued block, only an exit stack's own entries can
+                // suppress (what the next entry sees).
+                let honoured = !valued || item.stack.is_some();
                 if honoured && matches!(state, State::Failed(_)) {
                     state = State::Completed;
                 }
             }
             ExitStep::Fail => {
                 if !matches!(state, State::Panicked(_)) {
-                    state = State::Failed(format!("exit {}", spec.id));
+                    let what = if matches!(item.kind, StackEntry::Defer { .. }) {
+                        "defer"
+                    } else {
+                        "exit"
+                    };
+                    state = State::Failed(format!("{what} {id}"));
                     jump = None;
                 }
             }
             ExitStep::Panic => {
-                state = State::Panicked(format!("exit {}", spec.id));
+                state = State::Panicked(format!("exit {id}"));
                 jump = None;
             }
             ExitStep::Hang => cancelled = true,
         }
-        let stack_done = stack.is_some() && entered.last().is_none_or(|(_, next)| *next != stack);
+        let stack_done =
+            item.stack.is_some() && entered.last().is_none_or(|next| next.stack != item.stack);
         if let Some((given_state, given_jump)) = given.take_if(|_| stack_done) {
             // Seen from outside, an exit stack is one manager (Python's
             // `AsyncExitStack.__aexit__`): it can suppress a failure it was
@@ -327,9 +527,9 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
             if state == State::Completed && given_state == State::Completed {
                 jump = given_jump;
             }
-            // The stack asks to suppress what it was given; a
-            // `Result`-valued block cannot be, so the failure it was given
-            // (the block's value, or an error raised inside) goes on.
+            // The stack asks to suppress what it was given; a valued block
+            // cannot be, so the failure it was given (the block's value, or
+            // an error raised inside) goes on.
             if valued && state == State::Completed {
                 state = given_state;
             }
@@ -339,10 +539,25 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         (true, _, _) => Ended::Cancelled,
         (false, State::Completed, Some(jump)) => jump,
         (false, State::Completed, None) => Ended::Completed,
+        // What `?` converted leaves the function converted.
+        (false, State::Failed(error), _)
+            if error == "block" && scenario.block == BlockEnd::FailFrom =>
+        {
+            Ended::Failed("block, converted".to_string())
+        }
         (false, State::Failed(error), _) => Ended::Failed(error),
         (false, State::Panicked(message), _) => Ended::Panicked(message),
     };
     (log, ended)
+}
+
+impl Item {
+    fn id(&self) -> usize {
+        match self.kind {
+            StackEntry::Enter(spec) | StackEntry::PushExit(spec) => spec.id,
+            StackEntry::Defer { id, .. } => id,
+        }
+    }
 }
 
 // ------------------------------------------------------------------ managers
@@ -366,31 +581,141 @@ impl std::fmt::Display for TestError {
 
 impl std::error::Error for TestError {}
 
+/// An error of another type than the function's, which `?` converts.
+#[derive(Debug)]
+struct BlockError;
+
+impl std::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("block")
+    }
+}
+
+impl std::error::Error for BlockError {}
+
+impl From<BlockError> for TestError {
+    fn from(error: BlockError) -> Self {
+        TestError(format!("{error}, converted"))
+    }
+}
+
+/// The managers' error type: `TestError`, or `Infallible` in the `Option`
+/// flavour (whose scenarios never ask a manager to fail).
+trait ModelError: Sized + 'static {
+    fn raise(message: String) -> Self;
+}
+
+impl ModelError for TestError {
+    fn raise(message: String) -> Self {
+        TestError(message)
+    }
+}
+
+impl ModelError for Infallible {
+    fn raise(message: String) -> Self {
+        unreachable!("an `Option` scenario never fails with an error: {message}")
+    }
+}
+
 /// Returns `Pending` once (after waking itself): every step suspends.
 async fn yield_now() {
     common::yield_now().await;
 }
 
-struct Hand {
-    spec: Spec,
-    log: Log,
+/// A manager's target: its id times 100, plus one once the block changed
+/// it. A target that is dropped instead of being handed back to exit or
+/// `cancel` logs `dropped ID got VALUE`: that is how the library cleans up
+/// a cancelled generator (SPEC rule 10), and for a hand-written manager a
+/// skipped `cancel` hook.
+struct Token {
+    id: usize,
+    value: usize,
+    log: Option<Log>,
 }
 
-impl AsyncContextManager for Hand {
-    type Target = ();
-    type Error = TestError;
+impl Token {
+    fn new(id: usize, log: &Log) -> Token {
+        Token {
+            id,
+            value: id * 100,
+            log: Some(log.clone()),
+        }
+    }
 
-    async fn enter(&mut self) -> Result<(), TestError> {
+    /// The target of an absent manager slot: logs nothing.
+    fn absent() -> Token {
+        Token {
+            id: 0,
+            value: 0,
+            log: None,
+        }
+    }
+
+    fn change(&mut self) {
+        self.value += 1;
+    }
+
+    /// Taken back by the manager: its value, and no more logging.
+    fn take_back(&mut self) -> usize {
+        self.log = None;
+        self.value
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        if let Some(log) = &self.log {
+            log.push(format!("dropped {} got {}", self.id, self.value));
+        }
+    }
+}
+
+/// The exit behaviour shared by hand-written managers and exit handlers.
+async fn exit_behaviour<E: ModelError>(id: usize, step: ExitStep) -> Result<ExitAction, E> {
+    yield_now().await;
+    match step {
+        ExitStep::Propagate => Ok(ExitAction::Propagate),
+        ExitStep::Suppress => Ok(ExitAction::Suppress),
+        ExitStep::Fail => Err(E::raise(format!("exit {id}"))),
+        ExitStep::Panic => panic!("exit {id}"),
+        ExitStep::Hang => pending().await,
+    }
+}
+
+/// A hand-written manager; without a spec, an absent slot that does
+/// nothing and logs nothing.
+struct Hand<E> {
+    spec: Option<Spec>,
+    log: Log,
+    error: PhantomData<fn() -> E>,
+}
+
+fn hand<E>(spec: Option<Spec>, log: &Log) -> Hand<E> {
+    Hand {
+        spec,
+        log: log.clone(),
+        error: PhantomData,
+    }
+}
+
+impl<E: ModelError> AsyncContextManager for Hand<E> {
+    type Target = Token;
+    type Error = E;
+
+    async fn enter(&mut self) -> Result<Token, E> {
+        let Some(spec) = self.spec else {
+            return Ok(Token::absent());
+        };
         yield_now().await;
-        let id = self.spec.id;
-        match self.spec.enter {
+        let id = spec.id;
+        match spec.enter {
             Step::Succeed => {
                 self.log.push(format!("enter {id}"));
-                Ok(())
+                Ok(Token::new(id, &self.log))
             }
             Step::Fail => {
                 self.log.push(format!("enter {id} failed"));
-                Err(TestError(format!("enter {id}")))
+                Err(E::raise(format!("enter {id}")))
             }
             Step::Panic => panic!("enter {id}"),
             Step::Hang => {
@@ -400,141 +725,107 @@ impl AsyncContextManager for Hand {
         }
     }
 
-    async fn exit(&mut self, (): (), outcome: Outcome<'_>) -> Result<ExitAction, TestError> {
-        yield_now().await;
-        let id = self.spec.id;
-        self.log
-            .push(format!("exit {id} saw {}", describe(&outcome)));
-        match self.spec.exit {
-            ExitStep::Propagate => Ok(ExitAction::Propagate),
-            ExitStep::Suppress => Ok(ExitAction::Suppress),
-            ExitStep::Fail => Err(TestError(format!("exit {id}"))),
-            ExitStep::Panic => panic!("exit {id}"),
-            ExitStep::Hang => pending().await,
-        }
+    async fn exit(&mut self, mut target: Token, outcome: Outcome<'_>) -> Result<ExitAction, E> {
+        let value = target.take_back();
+        let Some(spec) = self.spec else {
+            return Ok(ExitAction::Propagate);
+        };
+        self.log.push(format!(
+            "exit {} got {value} saw {}",
+            spec.id,
+            describe(&outcome)
+        ));
+        exit_behaviour(spec.id, spec.exit).await
     }
 
-    fn cancel(&mut self, (): ()) {
-        self.log.push(format!("cancel {}", self.spec.id));
-    }
-}
-
-/// Logs `cancel ID` when a generator is dropped while suspended at its
-/// `yield_!`: the generator form's cancellation.
-struct CancelLog {
-    id: usize,
-    log: Log,
-    armed: bool,
-}
-
-impl Drop for CancelLog {
-    fn drop(&mut self) {
-        if self.armed {
-            self.log.push(format!("cancel {}", self.id));
+    fn cancel(&mut self, mut target: Token) {
+        let value = target.take_back();
+        if let Some(spec) = self.spec {
+            self.log.push(format!("cancel {} got {value}", spec.id));
         }
     }
 }
 
+/// The same manager as a generator; it has no `cancel` hook, so a
+/// cancellation drops its target (and its suspended body).
 #[async_context]
-async fn generator(spec: Spec, log: Log) -> Result<(), TestError> {
-    yield_now().await;
-    let id = spec.id;
-    match spec.enter {
-        Step::Succeed => log.push(format!("enter {id}")),
-        Step::Fail => {
-            log.push(format!("enter {id} failed"));
-            return Err(TestError(format!("enter {id}")));
+async fn generator<E: ModelError>(spec: Option<Spec>, log: Log) -> Result<Token, E> {
+    let target = match spec {
+        None => Token::absent(),
+        Some(spec) => {
+            yield_now().await;
+            let id = spec.id;
+            match spec.enter {
+                Step::Succeed => log.push(format!("enter {id}")),
+                Step::Fail => {
+                    log.push(format!("enter {id} failed"));
+                    return Err(E::raise(format!("enter {id}")));
+                }
+                Step::Panic => panic!("enter {id}"),
+                Step::Hang => {
+                    log.push(format!("enter {id} hangs"));
+                    pending::<()>().await;
+                }
+            }
+            Token::new(id, &log)
         }
-        Step::Panic => panic!("enter {id}"),
-        Step::Hang => {
-            log.push(format!("enter {id} hangs"));
-            pending::<()>().await;
-        }
-    }
-    let mut cancel_log = CancelLog {
-        id,
-        log: log.clone(),
-        armed: true,
     };
-    let ((), exit) = yield_!(());
-    cancel_log.armed = false;
+    let (mut target, exit) = yield_!(target);
+    let value = target.take_back();
+    let Some(spec) = spec else {
+        return Ok(());
+    };
+    let id = spec.id;
+    log.push(format!(
+        "exit {id} got {value} saw {}",
+        exit.inspect(describe)
+    ));
     yield_now().await;
-    log.push(format!("exit {id} saw {}", exit.inspect(describe)));
     match spec.exit {
         ExitStep::Propagate => {}
         ExitStep::Suppress => exit.suppress(),
-        ExitStep::Fail => return Err(TestError(format!("exit {id}"))),
+        ExitStep::Fail => return Err(E::raise(format!("exit {id}"))),
         ExitStep::Panic => panic!("exit {id}"),
         ExitStep::Hang => pending::<()>().await,
     }
     Ok(())
 }
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// Object-safe face of a manager, so that one slot holds either form.
-trait DynManager {
-    fn enter(self: Pin<&mut Self>) -> BoxFuture<'_, Result<(), TestError>>;
-    fn exit<'a>(
-        self: Pin<&'a mut Self>,
-        outcome: Outcome<'a>,
-    ) -> BoxFuture<'a, Result<ExitAction, TestError>>;
-    fn cancel(self: Pin<&mut Self>);
+/// A level's own managers in four slots, generator, hand-written,
+/// generator, hand-written, so that any one or two managers of either form
+/// keep their order; the other slots stay absent.
+fn slots(level: &Level) -> [Option<Spec>; 4] {
+    const FORMS: [Form; 4] = [Form::Generator, Form::Hand, Form::Generator, Form::Hand];
+    let mut slots = [None; 4];
+    let mut next = 0;
+    for spec in &level.plain {
+        let slot = (next..4)
+            .find(|&slot| FORMS[slot] == spec.form)
+            .expect("two managers fit the four slots");
+        slots[slot] = Some(*spec);
+        next = slot + 1;
+    }
+    slots
 }
 
-impl<M: PinnedContextManager<Target = (), Error = TestError>> DynManager for M {
-    fn enter(self: Pin<&mut Self>) -> BoxFuture<'_, Result<(), TestError>> {
-        Box::pin(PinnedContextManager::enter(self))
-    }
-
-    fn exit<'a>(
-        self: Pin<&'a mut Self>,
-        outcome: Outcome<'a>,
-    ) -> BoxFuture<'a, Result<ExitAction, TestError>> {
-        Box::pin(PinnedContextManager::exit(self, (), outcome))
-    }
-
-    fn cancel(self: Pin<&mut Self>) {
-        PinnedContextManager::cancel(self, ());
-    }
-}
-
-/// A manager slot of a level: absent (does nothing, logs nothing), or one
-/// of the scenario's managers in either form.
-struct Slot(Option<Pin<Box<dyn DynManager>>>);
-
-fn slot(spec: Option<&Spec>, log: &Log) -> Slot {
-    Slot(spec.map(|spec| -> Pin<Box<dyn DynManager>> {
-        let log = log.clone();
-        match spec.form {
-            Form::Hand => Box::pin(Hand { spec: *spec, log }),
-            Form::Generator => Box::pin(generator(*spec, log)),
-        }
-    }))
-}
-
-impl AsyncContextManager for Slot {
-    type Target = ();
-    type Error = TestError;
-
-    async fn enter(&mut self) -> Result<(), TestError> {
-        match &mut self.0 {
-            Some(manager) => manager.as_mut().enter().await,
-            None => Ok(()),
-        }
-    }
-
-    async fn exit(&mut self, (): (), outcome: Outcome<'_>) -> Result<ExitAction, TestError> {
-        match &mut self.0 {
-            Some(manager) => manager.as_mut().exit(outcome).await,
-            None => Ok(ExitAction::Propagate),
-        }
-    }
-
-    fn cancel(&mut self, (): ()) {
-        if let Some(manager) = &mut self.0 {
-            manager.as_mut().cancel();
-        }
+/// Registers an exit stack entry other than a manager.
+fn register<E: ModelError>(stack: &AsyncExitStack<'_, E>, entry: StackEntry, log: &Log) {
+    let log = log.clone();
+    match entry {
+        StackEntry::Enter(_) => unreachable!("entered with `enter`"),
+        StackEntry::Defer { id, fails } => stack.defer(async move || {
+            yield_now().await;
+            log.push(format!("defer {id}"));
+            if fails {
+                Err(E::raise(format!("defer {id}")))
+            } else {
+                Ok(())
+            }
+        }),
+        StackEntry::PushExit(spec) => stack.push_exit(move |outcome: Outcome<'_>| {
+            log.push(format!("exit {} saw {}", spec.id, describe(&outcome)));
+            exit_behaviour::<E>(spec.id, spec.exit)
+        }),
     }
 }
 
@@ -542,23 +833,40 @@ impl AsyncContextManager for Slot {
 
 /// The nest of levels, built inside out so that `async_with!` sees plain
 /// tokens all the way down (it cannot see into other macros' expansions):
-/// each level has its own managers in slots `a` and `b`, an exit stack for
-/// the rest, then the innermost block if it is the last level, or the
-/// next level. All levels are in one function, so `return` and `break
-/// 'run` cross them all.
+/// each level has its own managers in four slots, an exit stack for its
+/// entries (each `enter` followed by `$try`: `?`, or nothing to propagate
+/// in the `Option` flavour), then the innermost block if it is the last
+/// level, or the next level. All levels are in one function, so `return`,
+/// `break` and `continue` cross them all.
 macro_rules! nest {
-    ($scenario:ident, $log:ident, { $($innermost:tt)* }, { $($body:tt)* },) => {{
+    ($scenario:ident, $log:ident, $error:ty, { $($try:tt)* }, { $($innermost:tt)* }, { $($body:tt)* },) => {{
         $($body)*
     }};
-    ($scenario:ident, $log:ident, { $($innermost:tt)* }, { $($body:tt)* }, $depth:literal $($outer:literal)*) => {
-        nest!($scenario, $log, { $($innermost)* }, {
+    ($scenario:ident, $log:ident, $error:ty, { $($try:tt)* }, { $($innermost:tt)* }, { $($body:tt)* }, $depth:literal $($outer:literal)*) => {
+        nest!($scenario, $log, $error, { $($try)* }, { $($innermost)* }, {
             let level = &$scenario.levels[$depth];
+            let [g1, h1, g2, h2] = slots(level);
             async_with!(
-                _a = slot(level.plain.first(), &$log),
-                _b = slot(level.plain.get(1), &$log),
-                stack = AsyncExitStack::<TestError>::default() => {
-                for spec in &level.stacked {
-                    stack.enter(slot(Some(spec), &$log)).await?;
+                g1 = generator::<$error>(g1, $log.clone()),
+                h1 = hand::<$error>(h1, &$log),
+                g2 = generator::<$error>(g2, $log.clone()),
+                h2 = hand::<$error>(h2, &$log),
+                stack = AsyncExitStack::<$error>::default() => {
+                for target in [g1, h1, g2, h2] {
+                    target.change();
+                }
+                for entry in &level.stacked {
+                    let StackEntry::Enter(spec) = *entry else {
+                        register(stack, *entry, &$log);
+                        continue;
+                    };
+                    let target = match spec.form {
+                        Form::Hand => stack.enter(hand::<$error>(Some(spec), &$log)).await $($try)*,
+                        Form::Generator => {
+                            stack.enter(generator::<$error>(Some(spec), $log.clone())).await $($try)*
+                        }
+                    };
+                    target.change();
                 }
                 if $scenario.levels.len() == $depth + 1 {
                     $($innermost)*
@@ -570,42 +878,71 @@ macro_rules! nest {
     };
 }
 
+/// The innermost manager through `with()`, used as itself: the closure
+/// changes the target and ends the block as the scenario says.
+async fn with_closure<M>(
+    manager: M,
+    scenario: &Scenario,
+    log: &Log,
+) -> Result<Option<()>, TestError>
+where
+    M: PinnedContextManager<Target = Token, Error = TestError>,
+{
+    with(manager, async |target: &mut Token| {
+        target.change();
+        log.push("block");
+        match scenario.block {
+            BlockEnd::Complete => {}
+            BlockEnd::Fail => Err(TestError::raise("block".to_string()))?,
+            BlockEnd::FailFrom => Err(BlockError)?,
+            BlockEnd::ReturnErr => return Err(TestError::raise("block".to_string())),
+            BlockEnd::Panic => panic!("block"),
+            BlockEnd::Hang => pending::<()>().await,
+            _ => unreachable!("not generated with a closure"),
+        }
+        Ok(())
+    })
+    .await
+}
+
 async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
-    #[allow(clippy::never_loop)] // `break 'run` from the innermost block, or at the end
+    let mut passes = 0;
     let ended = 'run: loop {
+        passes += 1;
+        if passes == 2 {
+            break Ended::Continued; // the block's `continue` came back here
+        }
         nest!(
             scenario,
             log,
+            TestError,
+            { ? },
             {
-                if let Some(spec) = &scenario.closure {
-                    // A suppressed failure is `Ok(None)`: go on, as after
-                    // a suppressing `async_with!`.
-                    with(slot(Some(spec), log), async |(): &mut ()| {
+                // A suppressed failure is `Ok(None)`: go on, as after a
+                // suppressing `async_with!`.
+                match scenario.closure {
+                    Some(spec @ Spec { form: Form::Hand, .. }) => {
+                        with_closure(hand(Some(spec), log), scenario, log).await?;
+                    }
+                    Some(spec @ Spec { form: Form::Generator, .. }) => {
+                        with_closure(generator(Some(spec), log.clone()), scenario, log).await?;
+                    }
+                    None => {
                         log.push("block");
                         match scenario.block {
                             BlockEnd::Complete => {}
-                            BlockEnd::Fail => Err(TestError("block".to_string()))?,
-                            BlockEnd::ReturnErr => return Err(TestError("block".to_string())),
+                            BlockEnd::Fail => Err(TestError::raise("block".to_string()))?,
+                            BlockEnd::FailFrom => Err(BlockError)?,
+                            BlockEnd::ReturnErr => return Err(TestError::raise("block".to_string())),
                             BlockEnd::Panic => panic!("block"),
+                            BlockEnd::Return => return Ok(Ended::Returned),
+                            BlockEnd::Break => break 'run Ended::Broke,
+                            BlockEnd::BreakUnlabelled => break Ended::Broke,
+                            BlockEnd::Continue => continue,
+                            BlockEnd::ContinueLabelled => continue 'run,
                             BlockEnd::Hang => pending::<()>().await,
-                            BlockEnd::Return | BlockEnd::Break | BlockEnd::TailErr => {
-                                unreachable!("not generated with a closure")
-                            }
+                            BlockEnd::TailErr => unreachable!("run by `interpret_valued`"),
                         }
-                        Ok::<(), TestError>(())
-                    })
-                    .await?;
-                } else {
-                    log.push("block");
-                    match scenario.block {
-                        BlockEnd::Complete => {}
-                        BlockEnd::Fail => Err(TestError("block".to_string()))?,
-                        BlockEnd::ReturnErr => return Err(TestError("block".to_string())),
-                        BlockEnd::Panic => panic!("block"),
-                        BlockEnd::Return => return Ok(Ended::Returned),
-                        BlockEnd::Break => break 'run Ended::Broke,
-                        BlockEnd::Hang => pending::<()>().await,
-                        BlockEnd::TailErr => unreachable!("run by `interpret_valued`"),
                     }
                 }
             },
@@ -617,6 +954,45 @@ async fn interpret(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
     Ok(ended)
 }
 
+/// [`interpret`] in a function returning `Option`.
+async fn interpret_option(scenario: &Scenario, log: &Log) -> Option<Ended> {
+    let mut passes = 0;
+    let ended = 'run: loop {
+        passes += 1;
+        if passes == 2 {
+            break Ended::Continued;
+        }
+        nest!(
+            scenario,
+            log,
+            Infallible,
+            { .unwrap_or_else(|never| match never {}) },
+            {
+                log.push("block");
+                match scenario.block {
+                    BlockEnd::Complete => {}
+                    BlockEnd::Fail => None::<()>?,
+                    BlockEnd::ReturnErr => return None,
+                    BlockEnd::Panic => panic!("block"),
+                    BlockEnd::Return => return Some(Ended::Returned),
+                    BlockEnd::Break => break 'run Ended::Broke,
+                    BlockEnd::BreakUnlabelled => break Ended::Broke,
+                    BlockEnd::Continue => continue,
+                    BlockEnd::ContinueLabelled => continue 'run,
+                    BlockEnd::Hang => pending::<()>().await,
+                    BlockEnd::FailFrom | BlockEnd::TailErr => {
+                        unreachable!("not generated in this flavour")
+                    }
+                }
+            },
+            { unreachable!("five levels at most") },
+            4 3 2 1 0
+        );
+        break Ended::Completed;
+    };
+    Some(ended)
+}
+
 /// The same nest with a `Result` value at every level: the innermost
 /// block's value is `Err(..)` (rule 4), and each level evaluates to what the
 /// level inside it evaluated to.
@@ -624,9 +1000,11 @@ async fn interpret_valued(scenario: &Scenario, log: &Log) -> Result<Ended, TestE
     let value: Result<(), TestError> = nest!(
         scenario,
         log,
+        TestError,
+        { ? },
         {
             log.push("block");
-            Err(TestError("block".to_string()))
+            Err(TestError::raise("block".to_string()))
         },
         { unreachable!("five levels at most") },
         4 3 2 1 0
@@ -635,24 +1013,55 @@ async fn interpret_valued(scenario: &Scenario, log: &Log) -> Result<Ended, TestE
     Ok(Ended::Completed)
 }
 
+/// [`interpret_valued`] with an `Option` value: the innermost block's
+/// value is `None`.
+async fn interpret_valued_option(scenario: &Scenario, log: &Log) -> Option<Ended> {
+    let value: Option<()> = nest!(
+        scenario,
+        log,
+        Infallible,
+        { .unwrap_or_else(|never| match never {}) },
+        {
+            log.push("block");
+            None
+        },
+        { unreachable!("five levels at most") },
+        4 3 2 1 0
+    );
+    value?;
+    Some(Ended::Completed)
+}
+
 /// Runs the scenario on a bare executor; a future that stops progressing
 /// (every step yields at most once in a row) is dropped: cancelled.
 fn run(scenario: &Scenario) -> (Vec<String>, Ended) {
     let log = Log::default();
     let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut future: Pin<Box<dyn Future<Output = Result<Ended, TestError>>>> =
-            if scenario.block == BlockEnd::TailErr {
-                Box::pin(interpret_valued(scenario, &log))
-            } else {
-                Box::pin(interpret(scenario, &log))
+        let failed = |error: TestError| Ended::Failed(error.0);
+        let none = || Ended::Failed("None".to_string());
+        let mut future: Pin<Box<dyn Future<Output = Ended>>> =
+            match (scenario.flavour, scenario.block == BlockEnd::TailErr) {
+                (Flavour::Result, false) => {
+                    Box::pin(async { interpret(scenario, &log).await.unwrap_or_else(failed) })
+                }
+                (Flavour::Result, true) => Box::pin(async {
+                    interpret_valued(scenario, &log)
+                        .await
+                        .unwrap_or_else(failed)
+                }),
+                (Flavour::Option, false) => {
+                    Box::pin(async { interpret_option(scenario, &log).await.unwrap_or_else(none) })
+                }
+                (Flavour::Option, true) => Box::pin(async {
+                    interpret_valued_option(scenario, &log)
+                        .await
+                        .unwrap_or_else(none)
+                }),
             };
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..10_000 {
-            if let Poll::Ready(result) = future.as_mut().poll(&mut cx) {
-                return match result {
-                    Ok(ended) => ended,
-                    Err(error) => Ended::Failed(error.0),
-                };
+            if let Poll::Ready(ended) = future.as_mut().poll(&mut cx) {
+                return ended;
             }
         }
         drop(future);
@@ -662,6 +1071,8 @@ fn run(scenario: &Scenario) -> (Vec<String>, Ended) {
     (log.events(), ended)
 }
 
+// ------------------------------------------------------------------ the check
+
 fn cases() -> u32 {
     std::env::var("MODEL_CASES")
         .ok()
@@ -669,176 +1080,481 @@ fn cases() -> u32 {
         .unwrap_or(2_000)
 }
 
+/// `MODEL_SEED`, or a new seed from the clock.
+fn seed() -> u64 {
+    std::env::var("MODEL_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            now.expect("the clock is past 1970").as_nanos() as u64
+        })
+}
+
+/// A runner whose scenarios are a function of the seed and the case count.
+fn runner(seed: u64, cases: u32) -> TestRunner {
+    let config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let mut bytes = [0; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
 static RUN: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn the_macros_agree_with_the_model() {
+    let (seed, cases) = (seed(), cases());
     // The scenarios panic on purpose, thousands of times.
     std::panic::set_hook(Box::new(|_| {}));
-    let config = ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    let result = proptest::test_runner::TestRunner::new(config).run(&scenario(), |scenario| {
+    let covered = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let result = runner(seed, cases).run(&scenario(), |scenario| {
         RUN.fetch_add(1, Ordering::Relaxed);
         let expected = model(&scenario);
         let actual = run(&scenario);
         prop_assert_eq!(&actual, &expected, "scenario: {:#?}", scenario);
+        covered.lock().unwrap().extend(coverage(&scenario, &actual));
         Ok(())
     });
     let _ = std::panic::take_hook();
     let mismatches = usize::from(result.is_err());
     println!(
-        "model: {} scenarios, {mismatches} mismatches",
+        "model: {} scenarios, {mismatches} mismatches (seed {seed})",
         RUN.load(Ordering::Relaxed)
     );
     if let Err(error) = result {
-        panic!("{error}");
+        panic!(
+            "{error}\nreplay: MODEL_SEED={seed} MODEL_CASES={cases} \
+             cargo test -p async-with-checks --test model the_macros_agree_with_the_model"
+        );
+    }
+    if cases >= 10_000 {
+        // Every way in and out was reached, not only generated (with
+        // fewer cases, a rare one may be missed by chance; the seeded test
+        // below checks the generator's reach every time).
+        let covered = covered.into_inner().unwrap();
+        let missing: Vec<_> = everything()
+            .filter(|what| !covered.contains(what))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "never reached: {missing:?} (seed {seed})"
+        );
     }
 }
 
-/// A scenario written out by hand: the model and the real macros both give
-/// the expected events and ending.
-fn hand_checked(scenario: &Scenario, expected: &(Vec<String>, Ended)) {
-    assert_eq!(&model(scenario), expected, "the model");
-    assert_eq!(&run(scenario), expected, "the macros");
+/// What a scenario exercised: its flavour, entry kinds and forms, the way
+/// its block ended when the block ran, and how the run ended.
+fn coverage(scenario: &Scenario, (events, ended): &(Vec<String>, Ended)) -> Vec<String> {
+    let mut covered = vec![format!("{:?}", scenario.flavour)];
+    let entries = scenario.levels.iter().flat_map(|level| {
+        let plain = level
+            .plain
+            .iter()
+            .map(|spec| format!("plain {:?}", spec.form));
+        plain.chain(level.stacked.iter().map(|entry| match entry {
+            StackEntry::Enter(spec) => format!("stacked {:?}", spec.form),
+            StackEntry::Defer { .. } => "defer".to_string(),
+            StackEntry::PushExit(_) => "push_exit".to_string(),
+        }))
+    });
+    covered.extend(entries);
+    if let Some(spec) = scenario.closure {
+        covered.push(format!("with {:?}", spec.form));
+    }
+    if events.iter().any(|event| event == "block") {
+        covered.push(format!("{:?} {:?}", scenario.flavour, scenario.block));
+    }
+    let ended = format!("{ended:?}");
+    covered.push(format!(
+        "ended {}",
+        ended.split('(').next().unwrap_or_default()
+    ));
+    covered
+}
+
+/// Everything [`coverage`] can report.
+fn everything() -> impl Iterator<Item = String> {
+    use BlockEnd::*;
+    let results = [
+        Complete,
+        Fail,
+        FailFrom,
+        ReturnErr,
+        Panic,
+        Return,
+        Break,
+        BreakUnlabelled,
+        Continue,
+        ContinueLabelled,
+        Hang,
+        TailErr,
+    ]
+    .map(|block| format!("Result {block:?}"));
+    let options = [
+        Complete,
+        Fail,
+        ReturnErr,
+        Panic,
+        Return,
+        Break,
+        BreakUnlabelled,
+        Continue,
+        ContinueLabelled,
+        Hang,
+        TailErr,
+    ]
+    .map(|block| format!("Option {block:?}"));
+    let ended = [
+        "Completed",
+        "Returned",
+        "Broke",
+        "Continued",
+        "Failed",
+        "Panicked",
+        "Cancelled",
+    ]
+    .map(|ended| format!("ended {ended}"));
+    let entries = [
+        "Result",
+        "Option",
+        "plain Hand",
+        "plain Generator",
+        "stacked Hand",
+        "stacked Generator",
+        "defer",
+        "push_exit",
+        "with Hand",
+        "with Generator",
+    ]
+    .map(String::from);
+    results
+        .into_iter()
+        .chain(options)
+        .chain(ended)
+        .chain(entries)
 }
 
 #[test]
-fn the_model_matches_hand_checked_scenarios() {
-    // The model itself, on cases worked out by hand from SPEC §2.
-    let hand = |id, enter, exit| Spec {
+fn the_scenarios_reach_every_way_in_and_out() {
+    let mut runner = runner(0, 1);
+    let mut covered = std::collections::BTreeSet::new();
+    for _ in 0..3_000 {
+        let scenario = scenario()
+            .new_tree(&mut runner)
+            .expect("a scenario")
+            .current();
+        covered.extend(coverage(&scenario, &model(&scenario)));
+    }
+    let missing: Vec<_> = everything()
+        .filter(|what| !covered.contains(what))
+        .collect();
+    assert!(missing.is_empty(), "never reached: {missing:?}");
+}
+
+#[test]
+fn a_seed_replays_the_same_scenarios() {
+    let scenarios = |seed| {
+        let mut runner = runner(seed, 1);
+        (0..50)
+            .map(|_| {
+                let tree = scenario().new_tree(&mut runner).expect("a scenario");
+                format!("{:?}", tree.current())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(scenarios(7), scenarios(7));
+    assert_ne!(scenarios(7), scenarios(8));
+}
+
+// ------------------------------------------------------------------ hand-checked
+
+/// A scenario written out by hand: the model and the real macros both give
+/// the expected events and ending.
+#[track_caller]
+fn hand_checked(scenario: &Scenario, events: &[&str], ended: Ended) {
+    let expected = (
+        events.iter().map(|event| event.to_string()).collect(),
+        ended,
+    );
+    assert_eq!(model(scenario), expected, "the model");
+    assert_eq!(run(scenario), expected, "the macros");
+}
+
+fn manager(id: usize, form: Form, enter: Step, exit: ExitStep) -> Spec {
+    Spec {
         id,
-        form: Form::Hand,
+        form,
         enter,
         exit,
-    };
-    let scenario = Scenario {
+    }
+}
+
+/// Manager 1, hand-written, entering and exiting as told, alone in one
+/// level.
+fn one(form: Form, exit: ExitStep, block: BlockEnd) -> Scenario {
+    Scenario {
+        flavour: Flavour::Result,
         levels: vec![Level {
-            plain: vec![hand(1, Step::Succeed, ExitStep::Propagate)],
-            stacked: vec![hand(2, Step::Succeed, ExitStep::Suppress)],
+            plain: vec![manager(1, form, Step::Succeed, exit)],
+            stacked: vec![],
         }],
         closure: None,
-        block: BlockEnd::Fail,
-    };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "enter 2".to_string(),
-            "block".to_string(),
-            "exit 2 saw failed(block)".to_string(),
-            "exit 1 saw completed".to_string(),
-        ],
+        block,
+    }
+}
+
+use BlockEnd as B;
+use ExitStep as X;
+use Form::{Generator as G, Hand as H};
+use Step as S;
+
+#[test]
+fn rule_03_a_return_of_an_error_is_a_failure_exit_can_suppress() {
+    hand_checked(
+        &one(H, X::Suppress, B::ReturnErr),
+        &["enter 1", "block", "exit 1 got 101 saw failed(block)"],
         Ended::Completed,
     );
-    hand_checked(&scenario, &expected);
+}
 
-    let scenario = Scenario {
-        levels: vec![
-            Level {
-                plain: vec![hand(1, Step::Succeed, ExitStep::Fail)],
-                stacked: vec![],
-            },
-            Level {
-                plain: vec![hand(2, Step::Succeed, ExitStep::Propagate)],
-                stacked: vec![hand(3, Step::Hang, ExitStep::Propagate)],
-            },
-        ],
-        closure: None,
-        block: BlockEnd::Complete,
-    };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "enter 2".to_string(),
-            "enter 3 hangs".to_string(),
-            "cancel 2".to_string(),
-            "cancel 1".to_string(),
-        ],
-        Ended::Cancelled,
+#[test]
+fn rule_03_continue_is_completed_then_jumps() {
+    // A generator's suppression has nothing to suppress.
+    hand_checked(
+        &one(G, X::Suppress, B::Continue),
+        &["enter 1", "block", "exit 1 got 101 saw completed"],
+        Ended::Continued,
     );
-    hand_checked(&scenario, &expected);
+}
 
-    // The block's value is `Err`: the stack's entry suppresses it for the
-    // entries after it (none), the stack's suppression is not honoured for
-    // a `Result` block, so manager 1 sees the same failure, cannot suppress
-    // it either, and the value leaves as the function's error.
+#[test]
+fn rule_04_a_none_from_question_mark_is_a_failure_in_an_option_fn() {
     let scenario = Scenario {
+        flavour: Flavour::Option,
+        ..one(H, X::Propagate, B::Fail)
+    };
+    hand_checked(
+        &scenario,
+        &["enter 1", "block", "exit 1 got 101 saw failed(None)"],
+        Ended::Failed("None".to_string()),
+    );
+}
+
+#[test]
+fn rule_04_exit_sees_the_error_as_raised_the_caller_gets_it_converted() {
+    hand_checked(
+        &one(H, X::Propagate, B::FailFrom),
+        &["enter 1", "block", "exit 1 got 101 saw failed(block)"],
+        Ended::Failed("block, converted".to_string()),
+    );
+}
+
+#[test]
+fn rule_04_05_a_block_value_err_is_a_failure_no_exit_suppresses() {
+    // The stack's entry suppresses it for the entries after it (none); the
+    // stack's suppression is not honoured for a `Result` block, so manager
+    // 1 sees the same failure, cannot suppress it either, and the value
+    // leaves as the function's error.
+    let scenario = Scenario {
+        flavour: Flavour::Result,
         levels: vec![Level {
-            plain: vec![hand(1, Step::Succeed, ExitStep::Suppress)],
-            stacked: vec![hand(2, Step::Succeed, ExitStep::Suppress)],
+            plain: vec![manager(1, H, S::Succeed, X::Suppress)],
+            stacked: vec![StackEntry::Enter(manager(2, H, S::Succeed, X::Suppress))],
         }],
         closure: None,
-        block: BlockEnd::TailErr,
+        block: B::TailErr,
     };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "enter 2".to_string(),
-            "block".to_string(),
-            "exit 2 saw failed(block)".to_string(),
-            "exit 1 saw failed(block)".to_string(),
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "exit 2 got 201 saw failed(block)",
+            "exit 1 got 101 saw failed(block)",
         ],
         Ended::Failed("block".to_string()),
     );
-    hand_checked(&scenario, &expected);
+}
 
-    // `return Err(..)` is a failure like `?`: exit suppresses it and the
-    // function goes on.
+#[test]
+fn rule_05_a_stack_entry_suppresses_and_the_outer_manager_sees_completed() {
     let scenario = Scenario {
+        flavour: Flavour::Result,
         levels: vec![Level {
-            plain: vec![hand(1, Step::Succeed, ExitStep::Suppress)],
+            plain: vec![manager(1, H, S::Succeed, X::Propagate)],
+            stacked: vec![StackEntry::Enter(manager(2, G, S::Succeed, X::Suppress))],
+        }],
+        closure: None,
+        block: B::Fail,
+    };
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "exit 2 got 201 saw failed(block)",
+            "exit 1 got 101 saw completed",
+        ],
+        Ended::Completed,
+    );
+}
+
+#[test]
+fn rule_05_push_exit_suppresses_and_defer_runs_in_reverse_order() {
+    let scenario = Scenario {
+        flavour: Flavour::Result,
+        levels: vec![Level {
+            plain: vec![manager(1, H, S::Succeed, X::Propagate)],
+            stacked: vec![
+                StackEntry::Defer {
+                    id: 2,
+                    fails: false,
+                },
+                StackEntry::PushExit(manager(3, H, S::Succeed, X::Suppress)),
+            ],
+        }],
+        closure: None,
+        block: B::Fail,
+    };
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "block",
+            "exit 3 saw failed(block)",
+            "defer 2",
+            "exit 1 got 101 saw completed",
+        ],
+        Ended::Completed,
+    );
+}
+
+#[test]
+fn rule_06_a_panic_reaches_exit_and_cannot_be_suppressed() {
+    hand_checked(
+        &one(G, X::Suppress, B::Panic),
+        &["enter 1", "block", "exit 1 got 101 saw panicked(block)"],
+        Ended::Panicked("block".to_string()),
+    );
+}
+
+#[test]
+fn rule_07_an_exit_error_replaces_a_return() {
+    hand_checked(
+        &one(H, X::Fail, B::Return),
+        &["enter 1", "block", "exit 1 got 101 saw completed"],
+        Ended::Failed("exit 1".to_string()),
+    );
+}
+
+#[test]
+fn rule_09_11_a_second_enter_failing_exits_the_first_with_its_target_unchanged() {
+    let scenario = Scenario {
+        flavour: Flavour::Result,
+        levels: vec![Level {
+            plain: vec![
+                manager(1, H, S::Succeed, X::Propagate),
+                manager(2, G, S::Fail, X::Propagate),
+            ],
             stacked: vec![],
         }],
         closure: None,
-        block: BlockEnd::ReturnErr,
+        block: B::Complete,
     };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "block".to_string(),
-            "exit 1 saw failed(block)".to_string(),
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2 failed",
+            "exit 1 got 100 saw failed(enter 2)",
         ],
-        Ended::Completed,
+        Ended::Failed("enter 2".to_string()),
     );
-    hand_checked(&scenario, &expected);
+}
 
-    // `with()` innermost: its exit suppresses the block's failure, so the
-    // outer manager sees a completed block; then a cancellation while the
-    // closure runs cancels both.
+#[test]
+fn rule_10_a_hang_in_enter_cancels_every_entered_manager_innermost_first() {
     let scenario = Scenario {
-        levels: vec![Level {
-            plain: vec![hand(1, Step::Succeed, ExitStep::Propagate)],
-            stacked: vec![],
-        }],
-        closure: Some(hand(2, Step::Succeed, ExitStep::Suppress)),
-        block: BlockEnd::Fail,
-    };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "enter 2".to_string(),
-            "block".to_string(),
-            "exit 2 saw failed(block)".to_string(),
-            "exit 1 saw completed".to_string(),
+        flavour: Flavour::Result,
+        levels: vec![
+            Level {
+                plain: vec![manager(1, H, S::Succeed, X::Fail)],
+                stacked: vec![],
+            },
+            Level {
+                plain: vec![manager(2, H, S::Succeed, X::Propagate)],
+                stacked: vec![StackEntry::Enter(manager(3, H, S::Hang, X::Propagate))],
+            },
         ],
-        Ended::Completed,
-    );
-    hand_checked(&scenario, &expected);
-    let scenario = Scenario {
-        block: BlockEnd::Hang,
-        ..scenario
+        closure: None,
+        block: B::Complete,
     };
-    let expected = (
-        vec![
-            "enter 1".to_string(),
-            "enter 2".to_string(),
-            "block".to_string(),
-            "cancel 2".to_string(),
-            "cancel 1".to_string(),
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2",
+            "enter 3 hangs",
+            "cancel 2 got 201",
+            "cancel 1 got 101",
         ],
         Ended::Cancelled,
     );
-    hand_checked(&scenario, &expected);
+}
+
+#[test]
+fn rule_10_a_cancelled_generator_gets_its_target_dropped() {
+    hand_checked(
+        &one(G, X::Propagate, B::Hang),
+        &["enter 1", "block", "dropped 1 got 101"],
+        Ended::Cancelled,
+    );
+}
+
+#[test]
+fn rule_20_with_suppresses_then_a_cancellation_cancels_both() {
+    // `with()` innermost: its exit suppresses the block's failure, so the
+    // outer manager sees a completed block.
+    let scenario = Scenario {
+        flavour: Flavour::Result,
+        levels: vec![Level {
+            plain: vec![manager(1, H, S::Succeed, X::Propagate)],
+            stacked: vec![],
+        }],
+        closure: Some(manager(2, H, S::Succeed, X::Suppress)),
+        block: B::Fail,
+    };
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "exit 2 got 201 saw failed(block)",
+            "exit 1 got 101 saw completed",
+        ],
+        Ended::Completed,
+    );
+    // A cancellation while the closure runs cancels both.
+    let scenario = Scenario {
+        block: B::Hang,
+        ..scenario
+    };
+    hand_checked(
+        &scenario,
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "cancel 2 got 201",
+            "cancel 1 got 101",
+        ],
+        Ended::Cancelled,
+    );
 }
