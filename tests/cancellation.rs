@@ -135,6 +135,28 @@ fn a_timeout_during_the_block_cancels_the_manager_once() {
 }
 
 #[test]
+fn a_manager_lent_by_mut_ref_gets_its_own_cancel_hook() {
+    let log = Log::default();
+    let mut manager = Held::new("lent", &log);
+    runtime().block_on(async {
+        let elapsed =
+            tokio::time::timeout(Duration::from_millis(20), hold_forever(&mut manager, &log)).await;
+        assert!(elapsed.is_err(), "the block never ends on its own");
+    });
+    // `&mut M` forwards `cancel` to the manager (not the trait's default,
+    // which would only drop the target).
+    assert_eq!(
+        log.events(),
+        [
+            "enter lent",
+            "block has lent-target",
+            "cancel lent (lent-target)"
+        ]
+    );
+    assert_eq!(manager.name, "lent", "the manager is back with its owner");
+}
+
+#[test]
 fn a_timeout_runs_an_opted_in_exit_on_the_runtime_with_the_cancelled_outcome() {
     let log = Log::default();
     runtime().block_on(async {
