@@ -14,14 +14,22 @@
 # resources (runtime/src/tokio/, trace.rs, sqlx.rs) and builds without
 # debug info (profile `mutants`).
 #
-# Two passes keep a full run near an hour on 2 cores. Building every test
-# package costs 15 s (runtime) to a minute (macros) per mutant, while the
-# crate's own unit tests build in seconds and catch most mutants. So:
-#   1. quick: every mutant against the crate's own unit tests;
-#   2. full:  cargo-mutants --iterate, which retests only the mutants the
-#      quick pass missed, against every test package.
-# A mutant counts as caught when either pass catches it; the figures below
-# merge both passes. Shard a crate across runs or machines with SHARD=k/n.
+# Passes keep a full run near an hour on 2 cores. Each mutant rebuilds the
+# tests it runs: the crate's own unit tests build in about a second, the
+# root package's tests in about 20 s, and the model (checks/) and the
+# compile-fail suite (tests/ui/) take a minute or more. So every mutant
+# meets the cheapest tests first, and only what they miss goes on:
+#   1. the crate's own unit tests (for the macros, also the golden files);
+#   2. runtime: the root package's tests; macros: the root package's
+#      tests of the expansion (rules, rule_12_body, macros_in_blocks,
+#      generator);
+#   3. every test package (cargo-mutants --iterate retests exactly what
+#      the earlier passes missed).
+# A mutant counts as caught when any pass catches it; the figures merge
+# the passes. A mutant that built in pass 1 but makes a later pass's tests
+# fail to build (a macro that emits code which does not compile) is caught
+# too: the tests rejected it, at compile time. cargo-mutants reports that
+# as "unviable", as it cannot tell it from a mutant that never built. Shard a crate across runs or machines with SHARD=k/n.
 #   scripts/mutants.sh runtime
 #   SHARD=0/2 scripts/mutants.sh macros
 # Extra cargo-mutants arguments, e.g. to look at one file, go in MUTANTS_ARGS:
@@ -41,38 +49,69 @@ shard=()
 mutants() { cargo mutants "$@" "${shard[@]}" ${MUTANTS_ARGS:-} --no-shuffle || { code=$?; [ $code -eq 2 ] || [ $code -eq 3 ]; }; }
 
 for crate in ${crates[*]}; do
+  # Each pass: the test packages, then cargo test arguments. A unit test
+  # runs in well under a second, so in pass 1 a 30 s test means a hang.
   case "$crate" in
-    runtime) package=async-with; test_packages=async-with,async-with-tests,async-with-checks ;;
-    macros) package=async-with-macros; test_packages=async-with-macros,async-with-tests,async-with-ui ;;
+    runtime)
+      package=async-with
+      passes=(
+        "--test-package async-with --cargo-test-arg=--lib --timeout 30"
+        "--test-package async-with-tests"
+        "--test-package async-with,async-with-tests,async-with-checks"
+      ) ;;
+    macros)
+      package=async-with-macros
+      expansion_tests=""
+      for target in rules rule_12_body macros_in_blocks generator; do
+        expansion_tests+=" --cargo-test-arg=--test=$target"
+      done
+      passes=(
+        "--test-package async-with-macros --cargo-test-arg=--lib --timeout 30"
+        "--test-package async-with-tests$expansion_tests"
+        "--test-package async-with-macros,async-with-tests,async-with-ui"
+      ) ;;
     *) echo "usage: scripts/mutants.sh [runtime|macros]..." >&2; exit 2 ;;
   esac
   out="target/mutants-$crate${SHARD:+-${SHARD/\//-of-}}"
   mkdir -p "$out"
+  rm -f "$out"/pass-*.json
   start=$(date +%s)
-  # A unit test runs in well under a second: 30 s means the mutant hangs.
-  mutants -p "$package" --test-package "$package" --cargo-test-arg=--lib --timeout 30 --output "$out"
-  cp "$out/mutants.out/outcomes.json" "$out/quick-outcomes.json"
-  # A timeout counts as caught (cargo-mutants' convention); --iterate skips
-  # what caught.txt lists, so the full pass does not wait for it again.
-  cat "$out/mutants.out/timeout.txt" >>"$out/mutants.out/caught.txt"
-  mutants -p "$package" --test-package "$test_packages" --iterate --output "$out"
+  for pass in "${!passes[@]}"; do
+    iterate=()
+    # Later passes skip the baseline: cargo-mutants runs it on the mutated
+    # package alone, which lacks their test targets (pass 1 ran it).
+    [ "$pass" -gt 0 ] && iterate=(--iterate --baseline=skip --timeout 180)
+    # shellcheck disable=SC2086 # each pass's arguments are split on purpose
+    mutants -p "$package" ${passes[$pass]} "${iterate[@]}" --output "$out"
+    if [ -f "$out/mutants.out/outcomes.json" ]; then
+      cp "$out/mutants.out/outcomes.json" "$out/pass-$pass.json"
+      # A timeout counts as caught (cargo-mutants' convention); --iterate
+      # skips what caught.txt lists, so later passes do not wait for it.
+      cat "$out/mutants.out/timeout.txt" >>"$out/mutants.out/caught.txt"
+    fi
+  done
   seconds=$(( $(date +%s) - start ))
-  python3 - "$out/quick-outcomes.json" "$out/mutants.out/outcomes.json" "$crate" "$seconds" <<'PY'
+  python3 - "$crate" "$seconds" "$out"/pass-*.json <<'PY'
 import json, sys
 
-quick_path, full_path, crate, seconds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-
-def mutants(path):
-    for outcome in json.load(open(path))["outcomes"]:
-        if outcome["scenario"] != "Baseline":
-            yield outcome["scenario"]["Mutant"], outcome["summary"]
+crate, seconds, passes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def key(mutant):
-    return (mutant["file"], mutant["span"]["start"]["line"], mutant["span"]["start"]["column"], mutant.get("name"))
+    start = mutant["span"]["start"]
+    return (mutant["file"], start["line"], start["column"], mutant.get("name"))
 
-# The full pass retests exactly the mutants the quick pass did not catch.
-results = {key(m): (m, s) for m, s in mutants(quick_path)}
-results.update({key(m): (m, s) for m, s in mutants(full_path)})
+# Each pass retests exactly the mutants the earlier passes did not catch,
+# so a later pass's outcome overrides an earlier one.
+results = {}
+for path in sorted(passes):
+    for outcome in json.load(open(path))["outcomes"]:
+        if outcome["scenario"] != "Baseline":
+            mutant = outcome["scenario"]["Mutant"]
+            summary = outcome["summary"]
+            built_before = key(mutant) in results and results[key(mutant)][1] != "Unviable"
+            if summary == "Unviable" and built_before:
+                summary = "CaughtMutant"  # the tests no longer build
+            results[key(mutant)] = (mutant, summary)
 counts = {}
 for _, summary in results.values():
     counts[summary] = counts.get(summary, 0) + 1
@@ -83,6 +122,6 @@ print(f"{crate}: mutants: caught {caught} / viable {viable} ({percent:.1f}%) "
       f"in {seconds // 60} min; unviable {counts.get('Unviable', 0)}")
 for mutant, summary in sorted(results.values(), key=lambda r: key(r[0])):
     if summary == "MissedMutant":
-        print(f'  missed: {mutant["file"]}:{mutant["span"]["start"]["line"]}: {mutant.get("name")}')
+        print(f'  missed: {mutant.get("name")}')
 PY
 done

@@ -47,3 +47,35 @@ pub fn located_at(tokens: &TokenStream, span: Span) -> TokenStream {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::recognise;
+    use quote::ToTokens;
+
+    fn raised(mac: &str) -> Option<String> {
+        let mac: syn::Macro = syn::parse_str(mac).expect("a macro call");
+        recognise(&mac).map(|expr| expr.to_token_stream().to_string())
+    }
+
+    #[test]
+    fn the_marker_is_recognised_under_any_crate_path() {
+        // `crate = ..` may name the library by a path of any length.
+        for krate in ["aw", "::async_with", "facade::aw", "a::b::c", "a::b::c::d"] {
+            let mac = format!("{krate}::__private::raise!(error)");
+            assert_eq!(raised(&mac).as_deref(), Some("error"), "{mac}");
+        }
+    }
+
+    #[test]
+    fn other_macros_are_not_the_marker() {
+        for mac in [
+            "raise!(error)",
+            "__private::other!(error)",
+            "a::raise::__private!(error)",
+            "a::__private::b::raise!(error)",
+        ] {
+            assert_eq!(raised(mac), None, "{mac}");
+        }
+    }
+}
