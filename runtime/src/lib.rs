@@ -149,7 +149,7 @@
 //! }
 //!
 //! let db = RefCell::new(Vec::new());
-//! let run = |how| async_with::__private::block_on(transfer(&db, how));
+//! let run = |how| futures_executor::block_on(transfer(&db, how));
 //! assert!(run("?").is_err());
 //! assert!(run("return Err").is_err());
 //! assert!(run("bail").is_err());

@@ -448,16 +448,34 @@ pub trait PinnedContextManager {
     ///
     /// ```
     /// use async_with::{async_context, PinnedContextManager};
+    /// use std::cell::Cell;
+    ///
+    /// struct Closes<'a>(&'a Cell<bool>);
+    ///
+    /// impl Drop for Closes<'_> {
+    ///     fn drop(&mut self) {
+    ///         self.0.set(true);
+    ///     }
+    /// }
     ///
     /// #[async_context]
-    /// async fn resource() -> u8 {
+    /// async fn resource(closed: &Cell<bool>) -> u8 {
+    ///     let _connection = Closes(closed);
     ///     let (_target, _exit) = yield_!(1);
+    ///     unreachable!("a cancelled manager's teardown does not run");
     /// }
     ///
-    /// fn cancel_after_enter<M: PinnedContextManager>(manager: std::pin::Pin<&mut M>, target: M::Target) {
-    ///     manager.cancel(target);
-    /// }
-    /// # let _ = cancel_after_enter::<async_with::Generator<u8, std::convert::Infallible, fn(async_with::__private::Co<u8>) -> std::future::Ready<()>>>;
+    /// # futures_executor::block_on(async {
+    /// let closed = Cell::new(false);
+    /// {
+    ///     let mut manager = std::pin::pin!(resource(&closed));
+    ///     let Ok(target) = manager.as_mut().enter().await;
+    ///     // The block holding the target was dropped: cancel, not exit.
+    ///     manager.as_mut().cancel(target);
+    ///     assert!(!closed.get());
+    /// } // the suspended teardown is dropped with the manager
+    /// assert!(closed.get());
+    /// # });
     /// ```
     fn cancel(self: Pin<&mut Self>, target: Self::Target) {
         drop(target);
