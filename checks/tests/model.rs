@@ -274,38 +274,29 @@ impl Scenario {
                 [first.form, second.form] = slot_forms(depth);
             }
         }
-        let mut id = 0;
-        let mut number = |spec: &mut Spec| {
-            id += 1;
-            spec.id = id;
-            if option || valued {
-                // An `Option` function's managers cannot fail; a block
-                // whose value is checked is reached.
-                if spec.enter == Step::Fail || valued {
-                    spec.enter = Step::Succeed;
-                }
+        let last_id = std::cell::Cell::new(0);
+        let next_id = || {
+            last_id.set(last_id.get() + 1);
+            last_id.get()
+        };
+        let number = |spec: &mut Spec| {
+            spec.id = next_id();
+            // An `Option` function's managers cannot fail; a block whose
+            // value is checked is reached.
+            if (option && spec.enter == Step::Fail) || valued {
+                spec.enter = Step::Succeed;
             }
             if option && spec.exit == ExitStep::Fail {
                 spec.exit = ExitStep::Propagate;
             }
         };
         for level in &mut self.levels {
-            level.plain.iter_mut().for_each(&mut number);
+            level.plain.iter_mut().for_each(number);
             for entry in &mut level.stacked {
                 match entry {
                     StackEntry::Enter(spec) | StackEntry::PushExit(spec) => number(spec),
-                    StackEntry::Defer {
-                        id: entry_id,
-                        fails,
-                    } => {
-                        let mut spec = Spec {
-                            id: 0,
-                            form: Form::Hand,
-                            enter: Step::Succeed,
-                            exit: ExitStep::Propagate,
-                        };
-                        number(&mut spec);
-                        *entry_id = spec.id;
+                    StackEntry::Defer { id, fails } => {
+                        *id = next_id();
                         *fails &= !option;
                     }
                 }
