@@ -569,3 +569,53 @@ mod golden {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::tail_value;
+
+    fn probed(block: &str) -> bool {
+        let block: syn::Block = syn::parse_str(block).expect("a block");
+        tail_value(&block).is_some()
+    }
+
+    #[test]
+    fn a_tail_that_could_be_an_error_is_probed() {
+        for block in [
+            "{ conn.read() }",
+            "{ value }",
+            "{ Err(error) }",
+            "{ if ok { a } else { b } }",
+            "{ make!() }",
+            "{ let x = 1; vec![x] }",
+            "{ make! { x } }",
+        ] {
+            assert!(probed(block), "{block}");
+        }
+    }
+
+    #[test]
+    fn a_tail_that_cannot_be_an_error_is_not_probed() {
+        for block in [
+            "{}",
+            "{ conn.read(); }",
+            "{ make!(); }",
+            "{ Ok(1) }",
+            "{ Some(1) }",
+            "{ return value }",
+            "{ break }",
+            "{ continue }",
+            "{ if ok { a } }",
+            "{ while ok {} }",
+            "{ for x in xs {} }",
+            "{ x = 1 }",
+            "{ panic!() }",
+            "{ std::unreachable!() }",
+            "{ todo!() }",
+            "{ unimplemented!(\"later\") }",
+            "{ panic! { \"braces\" } }",
+        ] {
+            assert!(!probed(block), "{block}");
+        }
+    }
+}

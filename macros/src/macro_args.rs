@@ -407,8 +407,36 @@ mod tests {
 
     #[test]
     fn tokens_that_are_no_expressions_keep_their_jumps_unforwardable() {
-        let (exprs, unforwardable) = exprs("opaque!(a b c?)");
-        assert!(exprs.is_empty());
+        let (found, unforwardable) = exprs("opaque!(a b c?)");
+        assert!(found.is_empty());
         assert!(unforwardable);
+        // A jump nested in a group, or written as a keyword, is one too.
+        for mac in [
+            "opaque!(a b (c?))",
+            "opaque!(a b return)",
+            "opaque!(a b break)",
+            "opaque!(a b { continue })",
+        ] {
+            assert_eq!(exprs(mac), (vec![], true), "{mac}");
+        }
+        assert_eq!(exprs("opaque!(a b c)"), (vec![], false));
+    }
+
+    #[test]
+    fn select_branches_with_any_pattern() {
+        let (exprs, _) = exprs("tokio::select! { (a, b) = pair() => a?, [x] = one() => x }");
+        assert_eq!(exprs, ["pair ()", "a ?", "one ()", "x"]);
+    }
+
+    #[test]
+    fn tracing_field_names_are_dotted_identifiers() {
+        // One name or several joined by dots, then `=` and a sigil.
+        let (fields, _) = exprs("tracing::info!(user = ?u, a.b.c = %v)");
+        assert_eq!(fields, ["u", "v"]);
+        // Anything else before `= ?` is no field name: kept as tokens,
+        // whose `?` cannot be forwarded.
+        for mac in ["tracing::info!(a b c = ?u)", "tracing::info!(a - b = ?u)"] {
+            assert_eq!(exprs(mac), (vec![], true), "{mac}");
+        }
     }
 }

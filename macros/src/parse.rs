@@ -164,3 +164,65 @@ impl quote::ToTokens for AsyncWith {
         tokens.extend(quote::quote!(#(#managers),* => #body));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::AsyncWith;
+    use quote::ToTokens;
+
+    /// Each manager's pattern, printed, or `None` for a manager without one.
+    fn patterns(input: &str) -> Vec<Option<String>> {
+        let input: AsyncWith = syn::parse_str(input).expect("valid input");
+        let patterns = input.managers.iter().map(|manager| {
+            let pat = manager.pat.as_ref();
+            pat.map(|pat| pat.to_token_stream().to_string())
+        });
+        patterns.collect()
+    }
+
+    fn error(input: &str) -> String {
+        match syn::parse_str::<AsyncWith>(input) {
+            Ok(_) => panic!("`{input}` parsed"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_lone_equals_sign_binds_a_pattern() {
+        assert_eq!(patterns("conn = open() => {}"), [Some("conn".into())]);
+        assert_eq!(
+            patterns("(a, b) = pair(), _ = other() => { a = b; }"),
+            [Some("(a , b)".into()), Some("_".into())]
+        );
+        assert_eq!(
+            patterns("open(), tx = begin() => {}"),
+            [None, Some("tx".into())]
+        );
+    }
+
+    #[test]
+    fn operators_containing_equals_are_not_a_binding() {
+        for input in [
+            "open() => { x = 1; }",
+            "pick(a == b) => {}",
+            "a == b => {}",
+            "a <= b => {}",
+            "a >= b => {}",
+            "a != b => {}",
+        ] {
+            assert_eq!(patterns(input), [None], "{input}");
+        }
+    }
+
+    #[test]
+    fn a_binding_needs_an_expression_then_the_block() {
+        let message = error("a b = open() => {}");
+        assert!(
+            message.contains("invalid pattern: expected `=` after the pattern"),
+            "{message}"
+        );
+        // What follows `=>` is the block, never a pattern's `=`.
+        let message = error("open() => x = 1");
+        assert!(message.contains("expected a block"), "{message}");
+    }
+}
