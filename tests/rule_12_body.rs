@@ -197,6 +197,44 @@ fn rule_12_nested_labelled_break_crosses_both_blocks() {
     );
 }
 
+#[test]
+fn rule_12_a_loop_inside_the_block_keeps_its_own_break_and_continue() {
+    // The block's own loops take unlabelled `break`/`continue`; after them
+    // an unlabelled `break` leaves the block for the enclosing loop.
+    let (passes, events) = run_both(|| async {
+        let log = Log::default();
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            async_with!(_q = Quiet::new(&log) => {
+                for i in 0.. {
+                    if i < 2 {
+                        continue;
+                    }
+                    break;
+                }
+                while passes < 2 {
+                    break;
+                }
+                if passes == 2 {
+                    break;
+                }
+            });
+        }
+        (passes, log.events())
+    });
+    assert_eq!(passes, 2);
+    assert_eq!(
+        events,
+        [
+            "enter quiet",
+            "exit quiet: completed",
+            "enter quiet",
+            "exit quiet: completed"
+        ]
+    );
+}
+
 fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
     text.parse()
 }

@@ -385,3 +385,36 @@ impl VisitMut for Rewriter {
         let _ = mac;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_success;
+    use syn::Expr;
+
+    fn success(text: &str) -> bool {
+        is_success(&syn::parse_str(text).expect("an expression"))
+    }
+
+    #[test]
+    fn success_values_are_recognised_through_parentheses_and_groups() {
+        for text in [
+            "Ok(1)",
+            "Some(x)",
+            "std::result::Result::Ok(())",
+            "(Ok(1))",
+            "((Some(2)))",
+        ] {
+            assert!(success(text), "{text}");
+        }
+        // `$value:expr` of a `macro_rules!` macro arrives as an invisible group.
+        let grouped = Expr::Group(syn::ExprGroup {
+            attrs: Vec::new(),
+            group_token: Default::default(),
+            expr: Box::new(syn::parse_quote!(Ok(1))),
+        });
+        assert!(is_success(&grouped));
+        for text in ["Err(e)", "None", "value", "make_ok(1)", "(Err(e))"] {
+            assert!(!success(text), "{text}");
+        }
+    }
+}
