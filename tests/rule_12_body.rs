@@ -213,8 +213,12 @@ fn rule_12_a_loop_inside_the_block_keeps_its_own_break_and_continue() {
                     }
                     break;
                 }
-                while passes < 2 {
-                    break;
+                let mut n = 0;
+                while n < 3 {
+                    n += 1;
+                    if n == 2 {
+                        break;
+                    }
                 }
                 if passes == 2 {
                     break;
