@@ -9,7 +9,8 @@
 #   runtime (async-with): its unit and doc tests, the root package's tests
 #     and the property test (checks/);
 #   macros (async-with-macros): its unit and golden tests, the root
-#     package's tests and the compile-fail suite (tests/ui/).
+#     package's tests, the compile-fail suite (tests/ui/) and the user
+#     crates of compat/ (edition 2021, a renamed dependency).
 # `.cargo/mutants.toml` leaves out the integrations that need real
 # resources (runtime/src/tokio/, trace.rs, sqlx.rs) and builds without
 # debug info (profile `mutants`).
@@ -68,7 +69,7 @@ for crate in ${crates[*]}; do
       passes=(
         "--test-package async-with-macros --cargo-test-arg=--lib --timeout 30"
         "--test-package async-with-tests$expansion_tests"
-        "--test-package async-with-macros,async-with-tests,async-with-ui"
+        "--test-package async-with-macros,async-with-tests,async-with-ui,async-with-edition2021,async-with-renamed"
       ) ;;
     *) echo "usage: scripts/mutants.sh [runtime|macros]..." >&2; exit 2 ;;
   esac
