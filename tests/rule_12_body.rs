@@ -214,9 +214,15 @@ fn rule_12_a_loop_inside_the_block_keeps_its_own_break_and_continue() {
                     break;
                 }
                 let mut n = 0;
-                while n < 3 {
+                loop {
                     n += 1;
                     if n == 2 {
+                        break;
+                    }
+                }
+                while n < 5 {
+                    n += 1;
+                    if n == 4 {
                         break;
                     }
                 }
@@ -235,6 +241,103 @@ fn rule_12_a_loop_inside_the_block_keeps_its_own_break_and_continue() {
             "exit quiet: completed",
             "enter quiet",
             "exit quiet: completed"
+        ]
+    );
+}
+
+/// The nested `async_with!` is the outer block's tail (an expression, not
+/// a statement): still expanded as a nested invocation, so the `return`
+/// crosses both.
+async fn nested_as_tail(log: &Log, found: bool) -> Result<u32, AppError> {
+    async_with!(_a = Recorder::new("a", log) => {
+        async_with!(_b = Recorder::new("b", log) => {
+            if found {
+                return Ok(7);
+            }
+            log.push("not found");
+        })
+    });
+    Ok(0)
+}
+
+/// The nested `async_with!` is inside another macro's arguments.
+async fn nested_in_macro_arguments(log: &Log, text: &str) -> Result<Vec<u32>, AppError> {
+    let found = async_with!(_a = Recorder::new("a", log) => {
+        vec![async_with!(_b = Recorder::new("b", log) => { text.parse::<u32>()? })]
+    });
+    Ok(found)
+}
+
+/// An `async_with!` inside an async block inside the block belongs to
+/// that async block: its `?` leaves the async block, not the function.
+async fn nested_in_async_block(log: &Log) -> Result<String, AppError> {
+    let inner = async_with!(_a = Recorder::new("a", log) => {
+        let attempt: Result<u32, AppError> = async {
+            async_with!(_b = Recorder::new("b", log) => {
+                let n: u32 = "nan".parse()?;
+                Ok(n)
+            })
+        }
+        .await;
+        format!("{attempt:?}")
+    });
+    Ok(inner)
+}
+
+#[test]
+fn rule_12_nested_async_with_as_a_tail_inside_macros_and_inside_async_blocks() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (nested_as_tail(&log, true).await, log.events())
+    });
+    assert_eq!(result, Ok(7));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "exit b (b-target): completed",
+            "exit a (a-target): completed"
+        ]
+    );
+
+    let (results, events) = run_both(|| async {
+        let log = Log::default();
+        let results = (
+            nested_in_macro_arguments(&log, "5").await,
+            nested_in_macro_arguments(&log, "x").await,
+        );
+        (results, log.events())
+    });
+    assert_eq!(results, (Ok(vec![5]), Err(AppError::Parse)));
+    let error = "x".parse::<u32>().unwrap_err();
+    assert_eq!(
+        events,
+        [
+            "enter a".to_string(),
+            "enter b".to_string(),
+            "exit b (b-target): completed".to_string(),
+            "exit a (a-target): completed".to_string(),
+            "enter a".to_string(),
+            "enter b".to_string(),
+            format!("exit b (b-target): failed({error})"),
+            format!("exit a (a-target): failed({error})"),
+        ]
+    );
+
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (nested_in_async_block(&log).await, log.events())
+    });
+    assert_eq!(result, Ok("Err(Parse)".to_string()));
+    let error = "nan".parse::<u32>().unwrap_err();
+    assert_eq!(
+        events,
+        [
+            "enter a".to_string(),
+            "enter b".to_string(),
+            format!("exit b (b-target): failed({error})"),
+            "exit a (a-target): completed".to_string(),
         ]
     );
 }

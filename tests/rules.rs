@@ -135,6 +135,46 @@ fn rule_03_return_of_an_error_is_a_failure_exit_sees_and_return_of_ok_completes(
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
 }
 
+/// Several `return`s in one block, a success first: each is seen for what
+/// its value is.
+async fn returns(log: &Log, which: u8) -> Result<u32, AppError> {
+    async_with!(_conn = Recorder::new("a", log) => {
+        if which == 0 {
+            return Ok(10);
+        }
+        if which == 1 {
+            return Err(AppError::Other("refused"));
+        }
+        if which == 2 {
+            return Ok(12);
+        }
+    });
+    Ok(3)
+}
+
+#[test]
+fn rule_03_every_return_in_a_block_is_seen_for_its_own_value() {
+    let run = |which| {
+        run_both(move || async move {
+            let log = Log::default();
+            (returns(&log, which).await, log.events())
+        })
+    };
+    let completed = ["enter a", "exit a (a-target): completed"];
+    assert_eq!(run(0), (Ok(10), completed.map(String::from).to_vec()));
+    assert_eq!(
+        run(1),
+        (
+            Err(AppError::Other("refused")),
+            ["enter a", "exit a (a-target): failed(Other(\"refused\"))"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(run(2), (Ok(12), completed.map(String::from).to_vec()));
+    assert_eq!(run(3), (Ok(3), completed.map(String::from).to_vec()));
+}
+
 #[test]
 fn rule_03_exit_downcasts_the_error_of_a_return() {
     struct Downcasts(std::sync::Arc<std::sync::Mutex<Option<AppError>>>);

@@ -560,6 +560,16 @@ mod golden {
         );
     }
 
+    /// Only success values are returned: no `return` needs a look at its
+    /// value, so the expansion has no probe.
+    #[test]
+    fn a_block_returning_only_success_values() {
+        check(
+            "success_returns",
+            "conn = Connection::open() => { if conn.is_empty() { return Ok(1); } return Ok(2); }",
+        );
+    }
+
     /// A `?` in the block: exit sees the failure, then the `?` is replayed.
     #[test]
     fn a_block_with_a_question_mark() {
