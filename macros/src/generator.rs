@@ -470,7 +470,8 @@ impl VisitMut for YieldFinder {
 
 #[cfg(test)]
 mod tests {
-    use quote::quote;
+    use proc_macro2::TokenStream;
+    use quote::{ToTokens, quote};
 
     #[test]
     fn crate_option_names_the_crate_everywhere() {
@@ -490,6 +491,93 @@ mod tests {
             "{output}"
         );
         assert!(!output.contains(":: async_with ::"), "{output}");
+    }
+
+    fn options(args: TokenStream) -> Result<(bool, bool, String), String> {
+        super::Options::parse(args)
+            .map(|options| {
+                let krate = options.krate.to_token_stream().to_string();
+                (options.infallible, options.fallible, krate)
+            })
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn options_are_read_and_anything_else_is_refused() {
+        let default = ":: async_with".to_string();
+        assert_eq!(options(quote!()), Ok((false, false, default.clone())));
+        assert_eq!(
+            options(quote!(infallible)),
+            Ok((true, false, default.clone()))
+        );
+        assert_eq!(options(quote!(fallible)), Ok((false, true, default)));
+        assert_eq!(
+            options(quote!(crate = ::facade::aw)),
+            Ok((false, false, ":: facade :: aw".to_string()))
+        );
+        for args in [
+            quote!(bogus),
+            quote!(bogus = ::aw),
+            quote!(fallible = ::aw),
+            quote!(crate = <T as X>::aw),
+            quote!(crate = 1),
+            quote!(infallible, fallible),
+        ] {
+            assert!(options(args.clone()).is_err(), "{args}");
+        }
+    }
+
+    /// Whether the return type is read as a `Result`.
+    fn fallible(output: TokenStream, args: TokenStream) -> bool {
+        let output: syn::ReturnType = syn::parse2(output).expect("a return type");
+        let options = super::Options::parse(args).expect("options");
+        matches!(
+            super::Returns::of(&output, &options),
+            super::Returns::Result(_)
+        )
+    }
+
+    #[test]
+    fn a_return_type_named_result_is_fallible_unless_told_otherwise() {
+        for output in [
+            quote!(-> Result<u8, E>),
+            quote!(-> io::Result<u8>),
+            quote!(-> MyResult<u8>),
+            quote!(-> fmt::Result),
+        ] {
+            assert!(fallible(output.clone(), quote!()), "{output}");
+            assert!(!fallible(output, quote!(infallible)));
+        }
+        for output in [
+            quote!(),
+            quote!(-> u8),
+            quote!(-> MyResult),
+            quote!(-> <T as Trait>::Result),
+            quote!(-> (Result<u8, E>,)),
+        ] {
+            assert!(!fallible(output.clone(), quote!()), "{output}");
+        }
+        assert!(fallible(quote!(-> Outcome<u8>), quote!(fallible)));
+    }
+
+    #[test]
+    fn arguments_keep_plain_names_and_elided_lifetimes_get_names() {
+        let output = super::async_context(
+            quote!(),
+            quote! {
+                async fn f(n: u8, (a, b): (u8, u8), text: &str, cell: Ref<'_, u8>) -> u8 {
+                    let (_n, _exit) = yield_!(n + a + b);
+                }
+            },
+        )
+        .to_string();
+        // A plain name stays (the borrow checker's messages use it); a
+        // pattern binds from a fresh name.
+        assert!(output.contains("let n = n ;"), "{output}");
+        assert!(output.contains("let (a , b) = arg1 ;"), "{output}");
+        // `&str` and `'_` get named lifetimes the returned type captures.
+        assert!(output.contains("text : & 'async_with0 str"), "{output}");
+        assert!(output.contains("Ref < 'async_with1 , u8 >"), "{output}");
     }
 
     #[test]
