@@ -286,6 +286,27 @@ fn rule_03_a_suppressing_exit_does_not_stop_a_return_of_ok() {
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
 }
 
+#[test]
+fn rule_03_a_suppressing_exit_does_not_stop_a_return_whose_value_is_ok_at_run_time() {
+    // Not written `Ok(..)`: whether it is a success is known only when it
+    // runs, and a success is not suppressed.
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<&'static str, AppError> = async {
+            async_with!(_conn = Recorder::new("a", &log).on_exit(OnExit::Suppress) => {
+                let value: Result<&'static str, AppError> = "returned".parse::<u8>().map_or(Ok("returned"), |_| Ok("number"));
+                return value;
+            });
+            #[allow(unreachable_code)]
+            Ok("went on")
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(result, Ok("returned"));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}
+
 /// A block whose value is `Err(e)` failed (rule 4): exit sees it, and the
 /// macro evaluates to that same `Err(e)`, even if exit suppresses.
 async fn block_value(log: &Log, fail: bool, on_exit: OnExit) -> Result<u32, AppError> {

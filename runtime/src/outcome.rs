@@ -433,3 +433,22 @@ impl fmt::Display for Outcome<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Panic;
+
+    #[test]
+    fn a_panic_shows_its_message_or_says_it_has_none() {
+        let mut message: Box<dyn std::any::Any + Send> = Box::new("boom");
+        assert_eq!(
+            format!("{:?}", Panic::from_payload(&mut *message)),
+            "Panic(\"boom\")"
+        );
+        let mut number: Box<dyn std::any::Any + Send> = Box::new(7_u32);
+        assert_eq!(
+            format!("{:?}", Panic::from_payload(&mut *number)),
+            "Panic(<non-string payload>)"
+        );
+    }
+}
