@@ -580,6 +580,38 @@ mod tests {
         assert!(output.contains("Ref < 'async_with1 , u8 >"), "{output}");
     }
 
+    /// The errors `#[async_context]` reports for a body.
+    fn errors(body: TokenStream) -> Vec<String> {
+        let output = super::async_context(quote!(), quote!(async fn f() -> u8 { #body }));
+        let file: syn::File = syn::parse2(output).expect("items");
+        let errors = file.items.iter().filter_map(|item| match item {
+            syn::Item::Macro(mac)
+                if mac.mac.path.segments.last().unwrap().ident == "compile_error" =>
+            {
+                Some(mac.mac.tokens.to_string())
+            }
+            _ => None,
+        });
+        errors.collect()
+    }
+
+    #[test]
+    fn yield_inside_other_macros_arguments_is_found_and_nothing_else() {
+        let found = errors(quote! {
+            println!("{}", (yield_!(1)).0);
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("inside the arguments of another macro"));
+        // Other macros in the arguments, and a variable named `yield_`,
+        // are not a `yield_!`.
+        let none = errors(quote! {
+            let yield_ = 1;
+            println!("{} {}", format!("{}", yield_), yield_ + 1);
+            let (_target, _exit) = yield_!(1);
+        });
+        assert!(none.is_empty(), "{none:?}");
+    }
+
     #[test]
     fn a_misuse_keeps_the_function_with_its_signature() {
         let output = super::async_context(
