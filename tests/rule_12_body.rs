@@ -284,6 +284,21 @@ async fn nested_in_async_block(log: &Log) -> Result<String, AppError> {
     Ok(inner)
 }
 
+/// An `async_with!` inside a function item inside the block belongs to
+/// that function.
+async fn nested_in_fn_item(log: &Log) -> Result<String, AppError> {
+    let inner = async_with!(_a = Recorder::new("a", log) => {
+        async fn attempt(log: &Log) -> Result<u32, AppError> {
+            async_with!(_b = Recorder::new("b", log) => {
+                let n: u32 = "nan".parse()?;
+                Ok(n)
+            })
+        }
+        format!("{:?}", attempt(log).await)
+    });
+    Ok(inner)
+}
+
 #[test]
 fn rule_12_nested_async_with_as_a_tail_inside_macros_and_inside_async_blocks() {
     let (result, events) = run_both(|| async {
@@ -328,6 +343,22 @@ fn rule_12_nested_async_with_as_a_tail_inside_macros_and_inside_async_blocks() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         (nested_in_async_block(&log).await, log.events())
+    });
+    assert_eq!(result, Ok("Err(Parse)".to_string()));
+    let error = "nan".parse::<u32>().unwrap_err();
+    assert_eq!(
+        events,
+        [
+            "enter a".to_string(),
+            "enter b".to_string(),
+            format!("exit b (b-target): failed({error})"),
+            "exit a (a-target): completed".to_string(),
+        ]
+    );
+
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (nested_in_fn_item(&log).await, log.events())
     });
     assert_eq!(result, Ok("Err(Parse)".to_string()));
     let error = "nan".parse::<u32>().unwrap_err();
