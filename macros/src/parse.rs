@@ -139,7 +139,7 @@ fn has_binding(input: ParseStream) -> bool {
             };
             let joined_with_next = punct.spacing() == Spacing::Joint && next_char.is_some();
             match punct.as_char() {
-                ',' if !previous_joint => return false,
+                ',' => return false,
                 '=' if next_char == Some('>') && joined_with_next => return false,
                 '=' if !previous_joint && !joined_with_next => return true,
                 _ => {}
@@ -196,6 +196,11 @@ mod tests {
         );
         assert_eq!(
             patterns("open(), tx = begin() => {}"),
+            [None, Some("tx".into())]
+        );
+        // A comma right after other punctuation still ends the manager.
+        assert_eq!(
+            patterns("open()?, tx = begin() => {}"),
             [None, Some("tx".into())]
         );
     }
