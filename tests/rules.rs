@@ -859,6 +859,30 @@ fn rule_09_managers_enter_left_to_right_and_exit_right_to_left() {
 }
 
 #[test]
+fn rule_09_a_manager_without_a_pattern_may_end_in_a_question_mark() {
+    // `quiet?,` once made the next manager's `=` look like its pattern's.
+    let (value, events) = run_both(|| async {
+        let log = Log::default();
+        let result: Result<String, AppError> = async {
+            let quiet: Result<Quiet, AppError> = Ok(Quiet::new(&log));
+            Ok(async_with!(quiet?, b = Recorder::new("b", &log) => { b.clone() }))
+        }
+        .await;
+        (result, log.events())
+    });
+    assert_eq!(value, Ok("b-target".to_string()));
+    assert_eq!(
+        events,
+        [
+            "enter quiet",
+            "enter b",
+            "exit b (b-target): completed",
+            "exit quiet: completed"
+        ]
+    );
+}
+
+#[test]
 fn rule_09_second_enter_fails_and_the_first_manager_exits_with_that_failure() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
