@@ -15,7 +15,7 @@
 # resources (runtime/src/tokio/, trace.rs, sqlx.rs) and builds without
 # debug info (profile `mutants`).
 #
-# Passes keep a full run short: on 2 cores, 27 minutes for the runtime and
+# Passes keep a full run short: on 2 cores, 20 minutes for the runtime and
 # 11 for the macros (DESIGN.md, "Mutation testing"). Each mutant rebuilds the
 # tests it runs: the crate's own unit tests build in about a second, the
 # root package's tests in about 20 s, and the model (checks/) and the
