@@ -327,6 +327,31 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
         self
     }
 
+    /// Keeps an entered scope as the newest entry and lends its target,
+    /// for both `enter`s. `erase` is the unsizing coercion of the scope
+    /// into the entry type, which generic code cannot name.
+    #[allow(
+        clippy::mut_from_ref,
+        reason = "each target is in its own heap allocation, lent as `enter` lends it"
+    )]
+    fn keep_entered<M: PinnedContextManager + 'a>(
+        &self,
+        scope: Pin<Box<Scope<M>>>,
+        erase: fn(*mut Scope<M>) -> *mut EntryOf<'a, E, S>,
+    ) -> &mut M::Target {
+        // SAFETY: the allocation is never moved out of: it is only reached
+        // through `Pin::new_unchecked` and freed in place by `Box::from_raw`.
+        let scope = Box::into_raw(unsafe { Pin::into_inner_unchecked(scope) });
+        // SAFETY: `scope` is valid (just allocated) and pinned (never moved).
+        // The reference points into a heap allocation that lives until the
+        // entry is exited or dropped, which needs `&mut self`: so not while
+        // the returned borrow of `&self` lives. Nothing else reads or writes
+        // the target before then.
+        let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
+        self.entries().push(erase(scope));
+        target.expect("the scope was entered")
+    }
+
     fn entries(&self) -> MutexGuard<'_, Entries<'a, E, S>> {
         // A panic never leaves the list half-changed (each change is one
         // `Vec` call), so a poisoned lock is still a valid list.
@@ -416,17 +441,7 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
         // From the poll in which enter returns, the scope keeps the
         // target: a drop from here on cancels.
         scope.as_mut().enter().await?;
-        // SAFETY: the allocation is never moved out of: it is only reached
-        // through `Pin::new_unchecked` and freed in place by `Box::from_raw`.
-        let scope = Box::into_raw(unsafe { Pin::into_inner_unchecked(scope) });
-        // SAFETY: `scope` is valid (just allocated) and pinned (never moved).
-        // The reference points into a heap allocation that lives until the
-        // entry is exited or dropped, which needs `&mut self`: so not while
-        // the returned borrow of `&self` lives. Nothing else reads or writes
-        // the target before then.
-        let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
-        self.entries().push(scope);
-        Ok(target.expect("the scope was entered above"))
+        Ok(self.keep_entered(scope, |scope| scope))
     }
 
     /// Registers a callback to await on unwinding, whatever the outcome
@@ -509,12 +524,7 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     {
         let mut scope = Box::pin(scope(manager));
         scope.as_mut().enter().await?;
-        // SAFETY: as in `AsyncExitStack::enter`.
-        let scope = Box::into_raw(unsafe { Pin::into_inner_unchecked(scope) });
-        // SAFETY: as in `AsyncExitStack::enter`.
-        let target = unsafe { Pin::new_unchecked(&mut *scope) }.lent_target();
-        self.entries().push(scope);
-        Ok(target.expect("the scope was entered above"))
+        Ok(self.keep_entered(scope, |scope| scope))
     }
 
     /// [`AsyncExitStack::defer`], with a closure returning a `Send` future.
