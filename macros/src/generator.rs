@@ -209,8 +209,9 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
         -> #krate::Generator<
             #target,
             #error,
-            impl #krate::__private::Body<
-                #target,
+            impl #krate::GeneratorBody<
+                Target = #target,
+                Error = #error,
                 Future = impl ::core::future::Future<Output = #body_output> #(#captures)*
             > #(#captures)*
         >

@@ -14,7 +14,7 @@ use core::ops::ControlFlow;
 use crate::{ExitAction, Failure, PinnedContextManager};
 
 pub use crate::executor::block_on;
-pub use crate::generator::{Body, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
+pub use crate::generator::{BodyFn, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
 pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome, scope};
 pub use async_with_macros::async_with;
 pub use core::pin::pin;

@@ -392,25 +392,73 @@ impl<T, E> FallibleReturn for Result<T, E> {
     type Error = E;
 }
 
-/// The body of an `#[async_context]` function before it starts: a closure
-/// that makes the body's future from its [`Co`]. Implemented by every such
-/// closure; named in the function's return type.
-pub trait Body<T> {
+/// The body of an [`#[async_context]`](crate::async_context) function
+/// before it starts, named in the function's return type:
+/// `Generator<T, E, impl GeneratorBody<Target = T, ..>>`. Implemented by
+/// the macro's output only; nothing to implement or call by hand.
+///
+/// The target is the body's own associated type, not a parameter of the
+/// trait: a future holding a generator whose target has a lifetime
+/// (`Transaction<'static, _>`, `MutexGuard<'a, _>`) is then `Send` where
+/// its parts are. With the target as a trait parameter, proving `Send`
+/// inside an `async` block (where rustc erases every lifetime, `'static`
+/// included) needs `Body<T>` for any lifetime in `T`, which the returned
+/// `impl Body<T>` does not promise (rust-lang/rust#110338).
+///
+/// ```
+/// use async_with::{async_context, Generator, GeneratorBody};
+///
+/// #[async_context]
+/// async fn greeting() -> &'static str {
+///     let (_text, _exit) = yield_!("hello");
+/// }
+///
+/// fn target_of<B: GeneratorBody>(_: &Generator<B::Target, std::convert::Infallible, B>) {}
+/// target_of(&greeting());
+/// ```
+pub trait GeneratorBody {
+    /// What `yield_!` hands to the block.
+    type Target;
+    /// What setup and teardown can fail with.
+    type Error;
     /// The body's future.
     type Future: Future;
     /// Makes the future.
-    fn start(self, co: Co<T>) -> Self::Future;
+    #[doc(hidden)]
+    fn start(self, co: Co<Self::Target>) -> Self::Future;
+    /// The function's path (see [`PinnedContextManager::name`]).
+    #[doc(hidden)]
+    fn name() -> &'static str;
 }
 
-impl<T, C, F> Body<T> for C
+/// The body closure with its target type (a closure cannot implement
+/// [`GeneratorBody`] by a blanket impl: the target would be unconstrained).
+#[doc(hidden)]
+pub struct BodyFn<T, E, C> {
+    body: C,
+    _types: PhantomData<fn(Co<T>) -> E>,
+}
+
+impl<T, E, C, F> GeneratorBody for BodyFn<T, E, C>
 where
     C: FnOnce(Co<T>) -> F,
     F: Future,
 {
+    type Target = T;
+    type Error = E;
     type Future = F;
 
+    #[inline(always)]
     fn start(self, co: Co<T>) -> F {
-        self(co)
+        (self.body)(co)
+    }
+
+    /// Read from the closure's type (it is defined in the function):
+    /// `crate::module::function`, or `crate::Type::method` and
+    /// `<crate::Type as crate::Trait>::method`.
+    fn name() -> &'static str {
+        let body = core::any::type_name::<C>();
+        body.strip_suffix("::{{closure}}").unwrap_or(body)
     }
 }
 
@@ -455,32 +503,35 @@ pin_project_lite::pin_project! {
     /// ```
     pub struct Generator<T, E, B>
     where
-        B: Body<T>,
+        B: GeneratorBody,
     {
         // Declared first, so dropped first: the body's `Co`, `YieldFuture`
         // and `Exit` point into `shared`.
         #[pin]
         state: State<B, B::Future>,
         #[pin]
-        shared: Shared<T>,
+        shared: Shared<B::Target>,
         phase: Phase,
-        _error: PhantomData<fn() -> E>,
+        _labels: PhantomData<fn() -> (T, E)>,
     }
 }
 
-impl<T, E, B> Generator<T, E, B>
+impl<T, E, C, F> Generator<T, E, BodyFn<T, E, C>>
 where
-    B: Body<T>,
-    <B::Future as Future>::Output: BodyResult<E>,
+    C: FnOnce(Co<T>) -> F,
+    F: Future,
 {
     /// Keeps the body; nothing of it runs until enter.
     #[doc(hidden)]
-    pub fn new<F>(body: B) -> Self
-    where
-        B: FnOnce(Co<T>) -> F,
-    {
+    #[inline(always)]
+    pub fn new(body: C) -> Self {
         Generator {
-            state: State::Fresh { body },
+            state: State::Fresh {
+                body: BodyFn {
+                    body,
+                    _types: PhantomData,
+                },
+            },
             shared: Shared {
                 exit: ExitChannel {
                     outcome: AtomicPtr::new(ptr::null_mut()),
@@ -491,10 +542,16 @@ where
                 _pinned: PhantomPinned,
             },
             phase: Phase::Fresh,
-            _error: PhantomData,
+            _labels: PhantomData,
         }
     }
+}
 
+impl<T, E, B> Generator<T, E, B>
+where
+    B: GeneratorBody,
+    <B::Future as Future>::Output: BodyResult<B::Error>,
+{
     /// Polls the body once (starting it on the first call), with the
     /// block's outcome published during exit; the finished body is dropped
     /// at once.
@@ -503,7 +560,7 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         outcome: Option<&Outcome<'_>>,
-    ) -> Poll<Result<(), E>> {
+    ) -> Poll<Result<(), B::Error>> {
         let mut this = self.project();
         if let StateProj::Fresh { .. } = this.state.as_mut().project() {
             let StateReplace::Fresh { body } = this.state.as_mut().project_replace(State::Finished)
@@ -546,29 +603,28 @@ where
 
 impl<T, E, B> PinnedContextManager for Generator<T, E, B>
 where
-    B: Body<T>,
-    <B::Future as Future>::Output: BodyResult<E>,
+    B: GeneratorBody,
+    <B::Future as Future>::Output: BodyResult<B::Error>,
 {
-    type Target = T;
-    type Error = E;
+    type Target = B::Target;
+    type Error = B::Error;
 
     /// The function's path, read from its body's type (the body is a
     /// closure defined in the function): `crate::module::function`, or
     /// `crate::Type::method` and `<crate::Type as crate::Trait>::method`.
     fn name() -> &'static str {
-        let body = core::any::type_name::<B>();
-        body.strip_suffix("::{{closure}}").unwrap_or(body)
+        B::name()
     }
 
-    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<T, E>> {
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<B::Target, B::Error>> {
         EnterFuture { generator: self }
     }
 
     fn exit<'a>(
         self: Pin<&'a mut Self>,
-        target: T,
+        target: B::Target,
         outcome: Outcome<'a>,
-    ) -> impl Future<Output = Result<ExitAction, E>> + 'a {
+    ) -> impl Future<Output = Result<ExitAction, B::Error>> + 'a {
         // The target goes back at once (not held by the exit future): the
         // suspended `yield_!` takes it on the first poll. Unpolled, it is
         // dropped with the generator. How the block ended is known now too.
@@ -606,26 +662,30 @@ where
 /// ```
 impl<T, E, B> SendContextManager for Pin<Box<Generator<T, E, B>>>
 where
-    B: Body<T> + Send,
+    B: GeneratorBody + Send,
     B::Future: Send,
-    <B::Future as Future>::Output: BodyResult<E>,
-    T: Send,
+    <B::Future as Future>::Output: BodyResult<B::Error>,
+    B::Target: Send,
 {
-    type Target = T;
-    type Error = E;
+    type Target = B::Target;
+    type Error = B::Error;
 
     #[inline]
-    fn enter(&mut self) -> impl Future<Output = Result<T, E>> + Send {
+    fn enter(&mut self) -> impl Future<Output = Result<B::Target, B::Error>> + Send {
         PinnedContextManager::enter(self.as_mut())
     }
 
     // An `async fn`: the pinned exit takes one lifetime for the manager
     // and the outcome, this signature two.
-    async fn exit(&mut self, target: T, outcome: Outcome<'_>) -> Result<ExitAction, E> {
+    async fn exit(
+        &mut self,
+        target: B::Target,
+        outcome: Outcome<'_>,
+    ) -> Result<ExitAction, B::Error> {
         PinnedContextManager::exit(self.as_mut(), target, outcome).await
     }
 
-    fn cancel(&mut self, target: T) {
+    fn cancel(&mut self, target: B::Target) {
         PinnedContextManager::cancel(self.as_mut(), target);
     }
 }
@@ -646,19 +706,19 @@ fn didnt_yield(name: &str) -> ! {
     panic!("#[async_context] function `{name}` didn't yield")
 }
 
-struct EnterFuture<'a, T, E, B: Body<T>> {
+struct EnterFuture<'a, T, E, B: GeneratorBody> {
     generator: Pin<&'a mut Generator<T, E, B>>,
 }
 
 impl<T, E, B> Future for EnterFuture<'_, T, E, B>
 where
-    B: Body<T>,
-    <B::Future as Future>::Output: BodyResult<E>,
+    B: GeneratorBody,
+    <B::Future as Future>::Output: BodyResult<B::Error>,
 {
-    type Output = Result<T, E>;
+    type Output = Result<B::Target, B::Error>;
 
     #[inline(always)]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<B::Target, B::Error>> {
         let mut generator = self.generator.as_mut();
         let this = generator.as_mut().project();
         if *this.phase != Phase::Fresh {
@@ -684,22 +744,22 @@ where
     }
 }
 
-struct ExitFuture<'a, T, E, B: Body<T>> {
+struct ExitFuture<'a, T, E, B: GeneratorBody> {
     generator: Pin<&'a mut Generator<T, E, B>>,
     outcome: Outcome<'a>,
 }
 
-impl<T, E, B: Body<T>> Unpin for ExitFuture<'_, T, E, B> {}
+impl<T, E, B: GeneratorBody> Unpin for ExitFuture<'_, T, E, B> {}
 
 impl<T, E, B> Future for ExitFuture<'_, T, E, B>
 where
-    B: Body<T>,
-    <B::Future as Future>::Output: BodyResult<E>,
+    B: GeneratorBody,
+    <B::Future as Future>::Output: BodyResult<B::Error>,
 {
-    type Output = Result<ExitAction, E>;
+    type Output = Result<ExitAction, B::Error>;
 
     #[inline(always)]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, E>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, B::Error>> {
         let this = self.get_mut();
         let generator = this.generator.as_mut().project();
         if *generator.phase != Phase::Entered {

@@ -377,7 +377,7 @@ mod trace;
 pub use exit_stack::{
     AsyncExitStack, BoxError, Local, SendExitStack, Sendable, SuppressedError, Threading,
 };
-pub use generator::{Exit, Generator};
+pub use generator::{Exit, Generator, GeneratorBody};
 pub use manager::{
     AsyncContextManager, ByRef, ExitAction, PinnedContextManager, SendContextManager, by_ref,
 };
