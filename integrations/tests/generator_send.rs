@@ -104,7 +104,8 @@ async fn the_readme_generator_works_through_tower_oneshot() -> std::io::Result<(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_readme_generator_works_in_spawned_tasks_and_a_join_set_of_100() -> std::io::Result<()> {
+async fn the_readme_generator_works_in_spawned_tasks_and_a_join_set_of_100() -> std::io::Result<()>
+{
     async_with!(dir = TempDir::new("async-with-generator-spawn") => {
         let path = dir.join("db.sqlite");
         let pool = pool(&path).await;

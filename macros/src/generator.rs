@@ -28,13 +28,105 @@ pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut errors = Vec::new();
-    let options = Options::parse(args).unwrap_or_else(|error| {
+    let options = Options::parse(args.clone()).unwrap_or_else(|error| {
         errors.push(error);
         Options::default()
     });
+    if errors.is_empty()
+        && let Some(reordered) = after_instrument(&func, &args, &options.krate)
+    {
+        return reordered;
+    }
     let func = expand(func, &options, &mut errors);
     let errors = errors.into_iter().map(syn::Error::into_compile_error);
     quote!(#(#errors)* #func)
+}
+
+/// `#[tracing::instrument]` written below `#[async_context]`: the function
+/// is emitted again with the attributes swapped, so that `instrument`
+/// wraps the `async fn` body (setup and teardown run inside its span, with
+/// its fields) and this attribute then sees `instrument`'s output, as when
+/// written in that order. `None` when there is no such attribute.
+fn after_instrument(func: &ItemFn, args: &TokenStream, krate: &syn::Path) -> Option<TokenStream> {
+    let last = func.attrs.iter().rposition(is_instrument)?;
+    let (above, below) = func.attrs.split_at(last + 1);
+    let ItemFn {
+        vis, sig, block, ..
+    } = func;
+    Some(quote! {
+        #(#above)*
+        #[#krate::async_context(#args)]
+        #(#below)*
+        #vis #sig #block
+    })
+}
+
+fn is_instrument(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "instrument")
+}
+
+/// The function's own body inside `#[tracing::instrument]`'s output for an
+/// `async fn`: `let __tracing_instrument_future = async move BODY;` or,
+/// with `ret`/`err`, `async move { .. async move BODY.await .. }` (the
+/// first statement). Instrumenting polls it in place, so a `yield_!` in it
+/// is in the function's body.
+fn instrumented_body(local: &mut syn::Local) -> Option<&mut syn::Block> {
+    let Pat::Ident(name) = &local.pat else {
+        return None;
+    };
+    if name.ident != "__tracing_instrument_future" {
+        return None;
+    }
+    let Expr::Async(wrapper) = &mut *local.init.as_mut()?.expr else {
+        return None;
+    };
+    let awaited = match wrapper.block.stmts.first() {
+        Some(Stmt::Local(syn::Local {
+            init: Some(init), ..
+        })) => Some(&*init.expr),
+        Some(Stmt::Expr(Expr::Match(matched), _)) => Some(&*matched.expr),
+        _ => None,
+    };
+    let inner =
+        matches!(awaited, Some(Expr::Await(awaited)) if matches!(&*awaited.base, Expr::Async(_)));
+    let body = if inner {
+        let awaited = match wrapper.block.stmts.first_mut()? {
+            Stmt::Local(syn::Local {
+                init: Some(init), ..
+            }) => &mut *init.expr,
+            Stmt::Expr(Expr::Match(matched), _) => &mut *matched.expr,
+            _ => return None,
+        };
+        match awaited {
+            Expr::Await(awaited) => match &mut *awaited.base {
+                Expr::Async(body) => &mut body.block,
+                _ => return None,
+            },
+            _ => return None,
+        }
+    } else {
+        &mut wrapper.block
+    };
+    // `instrument` ties the body's type to the declared return type with
+    // an `if false { return <value of that type>; }`; a generator's body
+    // ends like `Result<(), E>` or `()` instead.
+    body.stmts.retain(|stmt| !is_fake_return(stmt));
+    Some(body)
+}
+
+/// `if false { let __tracing_attr_fake_return: R = loop {}; return .. }`.
+fn is_fake_return(stmt: &Stmt) -> bool {
+    let Stmt::Expr(Expr::If(branch), _) = stmt else {
+        return false;
+    };
+    matches!(
+        branch.then_branch.stmts.first(),
+        Some(Stmt::Local(syn::Local { pat: Pat::Type(typed), .. }))
+            if matches!(&*typed.pat, Pat::Ident(name) if name.ident == "__tracing_attr_fake_return")
+    )
 }
 
 /// `#[async_context(...)]` options.
@@ -453,6 +545,10 @@ impl VisitMut for YieldFinder {
 
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
         match stmt {
+            Stmt::Local(local) if self.inside.is_none() => match instrumented_body(local) {
+                Some(body) => self.visit_block_mut(body),
+                None => visit_mut::visit_local_mut(self, local),
+            },
             Stmt::Macro(stmt_mac) => {
                 if let Some(replacement) = self.visit_macro_call(&mut stmt_mac.mac) {
                     *stmt = Stmt::Expr(replacement, stmt_mac.semi_token);

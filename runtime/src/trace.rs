@@ -216,3 +216,175 @@ mod tests {
         assert_eq!(spans, expected);
     }
 }
+
+/// `#[tracing::instrument]` on a generator, in either attribute order: the
+/// setup's and teardown's events lie inside the function's span (with its
+/// fields), which lies inside the library's `async_with::enter` and
+/// `async_with::exit` spans.
+#[cfg(test)]
+mod instrument_tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use crate::{async_context, async_with};
+
+    #[derive(Default)]
+    struct State {
+        /// Each span's name and fields, by id.
+        spans: Vec<String>,
+        /// The spans entered now, innermost last.
+        entered: Vec<usize>,
+        /// Each event as `message in [outer > .. > inner]`.
+        events: Vec<String>,
+    }
+
+    /// Records every event with the stack of spans it happened in.
+    #[derive(Clone, Default)]
+    struct Nesting(Arc<Mutex<State>>);
+
+    struct Fields<'a>(&'a mut String);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
+            match field.name() {
+                "message" => self.0.push_str(&format!("{value:?}")),
+                // The library's own fields vary by run or are not the point.
+                "manager" | "result" | "outcome" | "elapsed_us" => {}
+                name => self.0.push_str(&format!(" {name}={value:?}")),
+            }
+        }
+    }
+
+    impl Subscriber for Nesting {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let mut state = self.0.lock().unwrap();
+            let mut line = span.metadata().name().to_string();
+            span.record(&mut Fields(&mut line));
+            state.spans.push(line);
+            Id::from_u64(state.spans.len() as u64)
+        }
+
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+
+        fn event(&self, event: &Event<'_>) {
+            let mut state = self.0.lock().unwrap();
+            let mut message = String::new();
+            event.record(&mut Fields(&mut message));
+            let stack: Vec<&str> = state
+                .entered
+                .iter()
+                .map(|&id| state.spans[id - 1].as_str())
+                .collect();
+            let line = format!("{message} in [{}]", stack.join(" > "));
+            state.events.push(line);
+        }
+
+        fn enter(&self, span: &Id) {
+            self.0
+                .lock()
+                .unwrap()
+                .entered
+                .push(span.into_u64() as usize);
+        }
+
+        fn exit(&self, span: &Id) {
+            let mut state = self.0.lock().unwrap();
+            let position = state
+                .entered
+                .iter()
+                .rposition(|&id| id as u64 == span.into_u64());
+            if let Some(position) = position {
+                state.entered.remove(position);
+            }
+        }
+    }
+
+    #[tracing::instrument(fields(kind = "above"))]
+    #[async_context]
+    async fn above(name: &'static str) -> Result<u8, String> {
+        tracing::info!("setup");
+        let (_n, exit) = yield_!(1);
+        tracing::info!(completed = exit.is_completed(), "teardown");
+        Ok(())
+    }
+
+    #[async_context]
+    #[tracing::instrument(fields(kind = "below"))]
+    async fn below(name: &'static str) -> Result<u8, String> {
+        tracing::info!("setup");
+        let (_n, exit) = yield_!(2);
+        tracing::info!(completed = exit.is_completed(), "teardown");
+        Ok(())
+    }
+
+    /// `err` and `ret` wrap the body in one more `async` block.
+    #[tracing::instrument(err, ret)]
+    #[async_context]
+    async fn with_err_and_ret(name: &'static str) -> Result<u8, String> {
+        tracing::info!("setup");
+        let (_n, _exit) = yield_!(3);
+        tracing::info!("teardown");
+        Ok(())
+    }
+
+    fn events_of(scenario: impl std::future::Future<Output = Result<u8, String>>) -> Vec<String> {
+        let nesting = Nesting::default();
+        let value = tracing::subscriber::with_default(nesting.clone(), || {
+            crate::__private::block_on(scenario)
+        });
+        assert!(value.is_ok(), "{value:?}");
+        let events = nesting.0.lock().unwrap().events.clone();
+        events
+    }
+
+    #[test]
+    fn instrument_above_async_context_spans_setup_and_teardown() {
+        let events = events_of(async { Ok(async_with!(n = above("a") => { *n })) });
+        assert_eq!(
+            events,
+            [
+                "setup in [async_with::enter > above name=\"a\" kind=\"above\"]",
+                "teardown completed=true in [async_with::exit > above name=\"a\" kind=\"above\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn instrument_below_async_context_spans_setup_and_teardown() {
+        let events = events_of(async { Ok(async_with!(n = below("b") => { *n })) });
+        assert_eq!(
+            events,
+            [
+                "setup in [async_with::enter > below name=\"b\" kind=\"below\"]",
+                "teardown completed=true in [async_with::exit > below name=\"b\" kind=\"below\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn instrument_with_err_and_ret_spans_setup_and_teardown() {
+        let events = events_of(async { Ok(async_with!(n = with_err_and_ret("c") => { *n })) });
+        assert_eq!(
+            events[0],
+            "setup in [async_with::enter > with_err_and_ret name=\"c\"]"
+        );
+        assert_eq!(
+            events[1],
+            "teardown in [async_with::exit > with_err_and_ret name=\"c\"]"
+        );
+        // `ret` reports the body's own end, after the teardown, in the span.
+        assert!(
+            events[2].ends_with("in [async_with::exit > with_err_and_ret name=\"c\"]"),
+            "{events:?}"
+        );
+    }
+}
