@@ -486,9 +486,11 @@ pin_project_lite::pin_project! {
     /// returns: the function's body, suspended at its `yield_!` between
     /// enter and exit, stored inline (no allocation).
     ///
-    /// `T` is the target, `E` the error, `B` the body. It implements
+    /// `T` is the target, `E` the error, `B` the body (whose own
+    /// [`GeneratorBody::Target`] is `T`). It implements
     /// [`PinnedContextManager`]; use it with
-    /// [`async_with!`](macro@crate::async_with).
+    /// [`async_with!`](macro@crate::async_with). It is `Send` where its
+    /// arguments and target are, whatever lifetimes the target has.
     ///
     /// ```
     /// use async_with::{async_context, Generator};
