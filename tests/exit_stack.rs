@@ -532,3 +532,103 @@ fn the_stack_suppresses_only_a_failure_it_was_given() {
         ((2, false, "AsyncExitStack { len: 2 }".to_string()), true)
     );
 }
+
+/// What panics, as text, when `operation` runs on `stack`.
+fn refusal<S>(stack: S, operation: impl FnOnce(S)) -> String {
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| operation(stack)))
+        .expect_err("a closed stack refuses the operation");
+    panicked
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A closed stack (after `close()`, or the stack `take()` emptied) refuses
+/// every operation that would add an entry, which would never be unwound
+/// (JavaScript's "throws if disposed"); the stack `take()` returned is open.
+#[test]
+fn a_closed_stack_refuses_every_operation_that_would_add_an_entry() {
+    fn closed_by_close() -> AsyncExitStack<'static> {
+        let mut stack = AsyncExitStack::new();
+        assert!(!stack.is_closed());
+        drive(stack.close()).unwrap();
+        assert!(stack.is_closed());
+        stack
+    }
+    fn closed_by_take() -> AsyncExitStack<'static> {
+        let mut stack = AsyncExitStack::new();
+        stack.defer(async || Ok(()));
+        let mut moved = stack.take();
+        assert!(stack.is_closed() && stack.is_empty());
+        assert!(!moved.is_closed());
+        assert_eq!(moved.len(), 1);
+        moved.defer(async || Ok(()));
+        drive(moved.close()).unwrap();
+        stack
+    }
+    for (how, make) in [
+        ("close", closed_by_close as fn() -> AsyncExitStack<'static>),
+        ("take", closed_by_take),
+    ] {
+        let enter = refusal(make(), |stack| {
+            let _ = drive(stack.enter(async_with::nullcontext(1)));
+        });
+        let defer = refusal(make(), |stack| stack.defer(async || Ok(())));
+        let push_exit = refusal(make(), |stack| {
+            stack.push_exit(|_: Outcome<'_>| async { Ok(ExitAction::Propagate) })
+        });
+        let take = refusal(make(), |mut stack| drop(stack.take()));
+        for (operation, message) in [
+            ("enter", enter),
+            ("defer", defer),
+            ("push_exit", push_exit),
+            ("take", take),
+        ] {
+            assert!(
+                message.starts_with(&format!(
+                    "`AsyncExitStack::{operation}` on a closed exit stack"
+                )),
+                "after {how}: {message}"
+            );
+        }
+        // Closing again is a no-op.
+        let mut stack = make();
+        assert!(drive(stack.close()).is_ok(), "after {how}");
+    }
+}
+
+/// The `Send` stack refuses the same way, and a closed stack's manager
+/// (entered by `async_with!`) is refused before its block runs.
+#[test]
+fn a_closed_send_stack_refuses_too() {
+    let mut stack = AsyncExitStack::new_send();
+    drive(stack.close()).unwrap();
+    let defer = refusal(&stack, |stack| stack.defer(|| async { Ok(()) }));
+    assert!(
+        defer.starts_with("`AsyncExitStack::defer` on a closed exit stack"),
+        "{defer}"
+    );
+    let ran = std::cell::Cell::new(false);
+    let entered = refusal(stack, |stack| {
+        let _ = drive(async {
+            async_with!(_inner = stack => { ran.set(true); });
+            Ok::<(), BoxError>(())
+        });
+    });
+    assert!(
+        entered.starts_with("`AsyncExitStack::take` on a closed exit stack"),
+        "{entered}"
+    );
+    assert!(!ran.get());
+}
+
+/// Drives a future to completion on the current thread.
+fn drive<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}

@@ -6,6 +6,7 @@ use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 #[cfg(doc)]
@@ -75,6 +76,30 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// [`take`](Self::take) and [`close`](Self::close), which need
 /// `&mut self`, can only run once they are no longer used.
 ///
+/// # Closed stacks
+///
+/// [`close`](Self::close) closes the stack (JavaScript's `disposeAsync`),
+/// and so does [`take`](Self::take) for the stack it moves the entries out
+/// of (JavaScript's `move()`); [`is_closed`](Self::is_closed) tells. An entry
+/// added to a closed stack would never be unwound, so
+/// [`enter`](Self::enter), [`defer`](Self::defer),
+/// [`push_exit`](Self::push_exit) and [`take`](Self::take) **panic** on a
+/// closed stack (JavaScript throws): a program error, as using a
+/// `RefCell` twice mutably is, and the methods keep their signatures
+/// (`enter` returns the manager's own error type, which has no "closed"
+/// value). `close` again is a no-op; the stack `take` returned is open.
+/// [`exit`](Self::exit), the stack's side of the manager protocol, unwinds
+/// and leaves the stack open, as before: `async_with!` hands the stack
+/// to exit by value, so nothing can be added to it afterwards.
+///
+/// ```should_panic
+/// # futures_executor::block_on(async {
+/// let mut stack = async_with::AsyncExitStack::new();
+/// stack.close().await.unwrap();
+/// stack.defer(async || Ok(())); // panics: it would never run
+/// # });
+/// ```
+///
 /// # `Send`
 ///
 /// This stack keeps its entries' exit futures behind `dyn Future`, which
@@ -126,6 +151,10 @@ pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
     /// the stack is made (the error type's bounds are checked there, not
     /// by the methods: see `Unwind` for why).
     view: fn(&E) -> Failure<'_>,
+    /// Set by [`close`](Self::close), [`exit`](Self::exit) and
+    /// [`take`](Self::take): what is added after them would never be
+    /// unwound, so adding panics (see "Closed stacks").
+    closed: AtomicBool,
 }
 
 /// An [`AsyncExitStack`] that is `Send` (and `Sync`), for `tokio::spawn`ed
@@ -297,6 +326,7 @@ where
             entries: Mutex::new(Entries(Vec::new())),
             suppressed: None,
             view: view::<E>,
+            closed: AtomicBool::new(false),
         }
     }
 }
@@ -358,9 +388,13 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Moves every entry into a new stack and leaves this one empty
-    /// (Python's `pop_all`, JavaScript's `move`): the usual way to keep
-    /// resources opened in a block once all of them opened.
+    /// Moves every entry into a new stack and leaves this one empty and
+    /// closed (Python's `pop_all`, JavaScript's `move`): the usual way to
+    /// keep resources opened in a block once all of them opened.
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
     ///
     /// ```
     /// # futures_executor::block_on(async {
@@ -374,16 +408,45 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// ```
     #[doc(alias = "pop_all")]
     #[doc(alias = "move")]
+    #[track_caller]
     pub fn take(&mut self) -> Self {
+        self.assert_open("take");
         let entries = core::mem::take(
             self.entries
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner),
         );
+        *self.closed.get_mut() = true;
         AsyncExitStack {
             entries: Mutex::new(entries),
             suppressed: self.suppressed,
             view: self.view,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// `true` once the stack was closed ([`close`](Self::close)) or its
+    /// entries moved out ([`take`](Self::take)): adding an entry then
+    /// panics.
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let mut stack = async_with::AsyncExitStack::new();
+    /// assert!(!stack.is_closed());
+    /// stack.close().await.unwrap();
+    /// assert!(stack.is_closed());
+    /// # });
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// Panics if the stack is closed: `operation` would add an entry that
+    /// is never unwound.
+    #[track_caller]
+    fn assert_open(&self, operation: &str) {
+        if self.is_closed() {
+            closed(operation);
         }
     }
 
@@ -432,11 +495,16 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// stack.close().await.unwrap();
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
     pub async fn enter<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
     where
         M: PinnedContextManager + 'a,
         M::Error: Into<E>,
     {
+        self.assert_open("enter");
         let mut scope = Box::pin(scope(manager));
         // From the poll in which enter returns, the scope keeps the
         // target: a drop from here on cancels.
@@ -459,10 +527,16 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// assert!(closed.get());
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
+    #[track_caller]
     pub fn defer<F>(&self, callback: F)
     where
         F: AsyncFnOnce() -> Result<(), E> + 'a,
     {
+        self.assert_open("defer");
         self.entries().push_boxed(Box::new(Deferred {
             callback: Some(callback),
         }));
@@ -490,11 +564,17 @@ impl<'a, E: 'a> AsyncExitStack<'a, E, Local> {
     /// assert_eq!(action, Ok(ExitAction::Suppress));
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
+    #[track_caller]
     pub fn push_exit<F, Fut>(&self, handler: F)
     where
         F: FnOnce(Outcome<'_>) -> Fut + 'a,
         Fut: Future<Output = Result<ExitAction, E>> + 'a,
     {
+        self.assert_open("push_exit");
         self.entries().push_boxed(Box::new(ExitHandler {
             handler: Some(handler),
             _future: PhantomData,
@@ -516,12 +596,17 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// stack.close().await.unwrap();
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
     pub async fn enter<M>(&self, manager: M) -> Result<&mut M::Target, M::Error>
     where
         M: SendContextManager + Unpin + 'a,
         M::Target: Send,
         M::Error: Into<E>,
     {
+        self.assert_open("enter");
         let mut scope = Box::pin(scope(manager));
         scope.as_mut().enter().await?;
         Ok(self.keep_entered(scope, |scope| scope))
@@ -536,11 +621,17 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// stack.close().await.unwrap();
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
+    #[track_caller]
     pub fn defer<F, Fut>(&self, callback: F)
     where
         F: FnOnce() -> Fut + Send + 'a,
         Fut: Future<Output = Result<(), E>> + Send + 'a,
     {
+        self.assert_open("defer");
         self.entries().push_boxed(Box::new(SendDeferred {
             callback: Some(callback),
             _future: PhantomData,
@@ -561,11 +652,17 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
     /// stack.close().await.unwrap();
     /// # });
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a closed stack (see "Closed stacks").
+    #[track_caller]
     pub fn push_exit<F, Fut>(&self, handler: F)
     where
         F: FnOnce(Outcome<'_>) -> Fut + Send + 'a,
         Fut: Future<Output = Result<ExitAction, E>> + Send + 'a,
     {
+        self.assert_open("push_exit");
         self.entries().push_boxed(Box::new(ExitHandler {
             handler: Some(handler),
             _future: PhantomData,
@@ -575,8 +672,9 @@ impl<'a, E: Send + 'a> SendExitStack<'a, E> {
 
 impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// Unwinds every entry as after a completed block, leaving the stack
-    /// empty and usable again (Python's `aclose`, JavaScript's
-    /// `disposeAsync`). Returns the last error an entry failed with.
+    /// empty and closed (Python's `aclose`, JavaScript's `disposeAsync`):
+    /// adding to it afterwards panics (see "Closed stacks"). Returns the
+    /// last error an entry failed with.
     ///
     /// ```
     /// use std::cell::RefCell;
@@ -587,7 +685,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// stack.defer(async || { log.borrow_mut().push(1); Ok(()) });
     /// stack.defer(async || { log.borrow_mut().push(2); Ok(()) });
     /// stack.close().await.unwrap();
-    /// stack.close().await.unwrap(); // nothing left to run
+    /// stack.close().await.unwrap(); // closed: nothing left to run
     /// drop(stack);
     /// assert_eq!(log.into_inner(), [2, 1]);
     /// # });
@@ -595,6 +693,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     #[doc(alias = "aclose")]
     #[doc(alias = "disposeAsync")]
     pub fn close(&mut self) -> impl Future<Output = Result<(), E>> + '_ {
+        *self.closed.get_mut() = true;
         Unwind::<_, S, E>::new(async move { self.unwind(Outcome::Completed).await.map(drop) })
     }
 
@@ -695,6 +794,18 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
 /// `AsyncContextManager` in scope, `stack.enter(manager)` on that `&mut`
 /// would resolve to the trait's `enter(&mut self)` before the stack's own.
 // No bounds on `E` here: they are the constructors' (see `Unwind`).
+/// Adding to a closed stack (see "Closed stacks" in [`AsyncExitStack`]).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn closed(operation: &str) -> ! {
+    panic!(
+        "`AsyncExitStack::{operation}` on a closed exit stack: it was closed (`close`) \
+         or its entries were moved out (`take`), so nothing added now would be unwound; \
+         use a new stack, or the one `take` returned"
+    )
+}
+
 impl<'a, E, S: Threading> PinnedContextManager for AsyncExitStack<'a, E, S> {
     type Target = AsyncExitStack<'a, E, S>;
     type Error = E;
