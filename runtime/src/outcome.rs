@@ -452,3 +452,90 @@ mod tests {
         );
     }
 }
+
+/// An owned copy of an [`Outcome`], for an exit that may outlive the block
+/// whose failure it sees (a shielded exit, which a cancellation can move
+/// to the runtime): the kind of ending, the failure's `Debug` and
+/// `Display` text and type name, and a panic's message. Not the error
+/// value itself, nor a non-string panic payload.
+#[cfg(feature = "tokio")]
+pub(crate) struct OutcomeCopy(CopiedKind);
+
+#[cfg(feature = "tokio")]
+enum CopiedKind {
+    Completed,
+    Cancelled,
+    Failed(CopiedFailure),
+    None,
+    Opaque(&'static str),
+    Panicked(Option<String>),
+}
+
+#[cfg(feature = "tokio")]
+struct CopiedFailure {
+    debug: String,
+    display: Option<String>,
+    type_name: &'static str,
+}
+
+#[cfg(feature = "tokio")]
+impl OutcomeCopy {
+    pub(crate) fn of(outcome: &Outcome<'_>) -> Self {
+        OutcomeCopy(match outcome {
+            Outcome::Completed => CopiedKind::Completed,
+            Outcome::Cancelled => CopiedKind::Cancelled,
+            Outcome::Panicked(panic) => CopiedKind::Panicked(panic.message().map(str::to_owned)),
+            Outcome::Failed(failure) => match failure.repr {
+                Repr::None => CopiedKind::None,
+                Repr::Opaque { type_name } => CopiedKind::Opaque(type_name),
+                Repr::Error {
+                    fmt_display,
+                    type_name,
+                    ..
+                } => CopiedKind::Failed(CopiedFailure {
+                    debug: format!("{failure:?}"),
+                    display: fmt_display.map(|_| failure.to_string()),
+                    type_name,
+                }),
+            },
+        })
+    }
+
+    /// The outcome as the copy shows it.
+    pub(crate) fn view(&self) -> Outcome<'_> {
+        match &self.0 {
+            CopiedKind::Completed => Outcome::Completed,
+            CopiedKind::Cancelled => Outcome::Cancelled,
+            CopiedKind::None => Outcome::Failed(Failure::none()),
+            CopiedKind::Opaque(type_name) => Outcome::Failed(Failure {
+                repr: Repr::Opaque { type_name },
+            }),
+            CopiedKind::Panicked(message) => Outcome::Panicked(Panic {
+                message: message.as_deref(),
+                payload: None,
+            }),
+            CopiedKind::Failed(copy) => Outcome::Failed(Failure {
+                repr: Repr::Error {
+                    error: copy,
+                    fmt_debug: |copy, f| match copy.downcast_ref::<CopiedFailure>() {
+                        Some(copy) => f.write_str(&copy.debug),
+                        None => f.write_str("<error>"),
+                    },
+                    fmt_display: copy.display.as_ref().map(|_| {
+                        (|copy: &(dyn Any + Send + Sync), f: &mut fmt::Formatter<'_>| {
+                            match copy.downcast_ref::<CopiedFailure>() {
+                                Some(CopiedFailure {
+                                    display: Some(display),
+                                    ..
+                                }) => f.write_str(display),
+                                _ => f.write_str("<error>"),
+                            }
+                        })
+                            as fn(&(dyn Any + Send + Sync), &mut fmt::Formatter<'_>) -> fmt::Result
+                    }),
+                    type_name: copy.type_name,
+                },
+            }),
+        }
+    }
+}

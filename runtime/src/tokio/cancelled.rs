@@ -22,6 +22,7 @@ use core::future::Future;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::outcome::OutcomeCopy;
 use crate::{ExitAction, Outcome, SendContextManager};
 
 /// How long a detached exit may take unless told otherwise: 5 seconds.
@@ -127,12 +128,6 @@ impl<M> ExitOnCancel<M> {
     pub fn get_ref(&self) -> Option<&M> {
         self.manager.as_ref()
     }
-
-    fn manager(&mut self) -> &mut M {
-        self.manager
-            .as_mut()
-            .expect("an `exit_on_cancel` manager used after its block was cancelled")
-    }
 }
 
 impl<M> SendContextManager for ExitOnCancel<M>
@@ -143,27 +138,135 @@ where
     type Target = M::Target;
     type Error = M::Error;
 
-    #[inline]
+    /// The manager's enter, shielded: dropped while it is awaiting (the
+    /// block's future was cancelled during enter), it goes on in a task on
+    /// the runtime, and if it produces a target, exit runs on it with
+    /// [`Outcome::Cancelled`], all within the deadline.
     fn enter(&mut self) -> impl Future<Output = Result<M::Target, M::Error>> + Send {
-        self.manager().enter()
+        let mut manager = self.take_manager();
+        Shielded {
+            step: Some(Box::pin(async move {
+                let entered = manager.enter().await;
+                (manager, entered)
+            })),
+            home: &mut self.manager,
+            deadline: self.deadline,
+            detach: finish_enter::<M>,
+        }
     }
 
-    #[inline]
+    /// The manager's exit, shielded: dropped while it is awaiting (the
+    /// future was cancelled during exit), it goes on to its end in a task
+    /// on the runtime, within the deadline, never restarted. So that it
+    /// can outlive the block, the manager sees a copy of the outcome: the
+    /// same kind, text and type name, but not the error value itself
+    /// ([`Failure::downcast_ref`](crate::Failure::downcast_ref) is `None`)
+    /// nor a panic's non-string payload.
     fn exit(
         &mut self,
         target: M::Target,
         outcome: Outcome<'_>,
     ) -> impl Future<Output = Result<ExitAction, M::Error>> + Send {
-        self.manager().exit(target, outcome)
+        let outcome = OutcomeCopy::of(&outcome);
+        let mut manager = self.take_manager();
+        Shielded {
+            step: Some(Box::pin(async move {
+                let exited = manager.exit(target, outcome.view()).await;
+                (manager, exited)
+            })),
+            home: &mut self.manager,
+            deadline: self.deadline,
+            detach: finish_exit::<M>,
+        }
     }
 
     fn cancel(&mut self, target: M::Target) {
-        let manager = self.manager.take().expect("cancelled once");
+        let manager = self.take_manager();
         // No runtime to await on: the manager's own synchronous hook.
         if let Some((mut manager, target)) = try_spawn_exit(manager, target, self.deadline) {
             manager.cancel(target);
         }
     }
+}
+
+impl<M> ExitOnCancel<M> {
+    fn take_manager(&mut self) -> M {
+        self.manager
+            .take()
+            .expect("an `exit_on_cancel` manager used after its block was cancelled")
+    }
+}
+
+/// An enter or exit step that owns the manager, boxed so that it can move
+/// to a task.
+type Step<M, T> = core::pin::Pin<Box<dyn Future<Output = (M, T)> + Send>>;
+
+/// The future of a shielded enter or exit: polls the step, and puts the
+/// manager back where it lives when the step ends. Dropped before that,
+/// it hands the step to the runtime (`detach`), which finishes it.
+struct Shielded<'a, M, T> {
+    step: Option<Step<M, T>>,
+    home: &'a mut Option<M>,
+    deadline: Duration,
+    detach: fn(Step<M, T>, Duration),
+}
+
+impl<M, T> Future for Shielded<'_, M, T> {
+    type Output = T;
+
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<T> {
+        let this = &mut *self;
+        let step = this.step.as_mut().expect("polled after it ended");
+        let (manager, output) = core::task::ready!(step.as_mut().poll(cx));
+        this.step = None;
+        *this.home = Some(manager);
+        core::task::Poll::Ready(output)
+    }
+}
+
+impl<M, T> Drop for Shielded<'_, M, T> {
+    fn drop(&mut self) {
+        if let Some(step) = self.step.take() {
+            (self.detach)(step, self.deadline);
+        }
+    }
+}
+
+/// The rest of an enter cancelled mid-way: enter to its end, then, if it
+/// produced a target, exit with [`Outcome::Cancelled`].
+fn finish_enter<M>(step: Step<M, Result<M::Target, M::Error>>, deadline: Duration)
+where
+    M: SendContextManager + 'static,
+    M::Target: Send + 'static,
+{
+    spawn_detached(core::any::type_name::<M>(), deadline, async move {
+        // Matched in one statement, so that no error (which need not be
+        // `Send`) is kept across the exit's await.
+        let (mut manager, target) = match step.await {
+            (manager, Ok(target)) => (manager, target),
+            (_, Err(_)) => return Err("its enter failed, after the cancellation"),
+        };
+        match manager.exit(target, Outcome::Cancelled).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err("its exit failed, after the cancellation"),
+        }
+    });
+}
+
+/// The rest of an exit cancelled mid-way.
+fn finish_exit<M>(step: Step<M, Result<ExitAction, M::Error>>, deadline: Duration)
+where
+    M: SendContextManager + 'static,
+{
+    spawn_detached(core::any::type_name::<M>(), deadline, async move {
+        match step.await {
+            (_, Ok(_)) => Ok(()),
+            (_, Err(_)) => Err("its exit failed, after the cancellation"),
+        }
+    });
 }
 
 /// Awaits `manager`'s exit of `target` with [`Outcome::Cancelled`] in a
@@ -216,21 +319,45 @@ where
     M: SendContextManager + 'static,
     M::Target: Send + 'static,
 {
-    let name = core::any::type_name::<M>();
+    if ::tokio::runtime::Handle::try_current().is_err() {
+        COUNTS.abandoned.fetch_add(1, Ordering::Relaxed);
+        report_abandoned(core::any::type_name::<M>(), "no tokio runtime to run it on");
+        return Some((manager, target));
+    }
+    spawn_detached(core::any::type_name::<M>(), deadline, async move {
+        match manager.exit(target, Outcome::Cancelled).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err("its exit failed, after the cancellation"),
+        }
+    });
+    None
+}
+
+/// Runs what is left of a manager after a cancellation (`rest`) in a task
+/// on the current runtime, bounded by `deadline`, and counts how it ended
+/// in [`cancelled_exits`]: every detached exit, whichever step it started
+/// from, goes through here. Without a runtime, `rest` is dropped and
+/// reported as abandoned.
+fn spawn_detached<F>(name: &'static str, deadline: Duration, rest: F)
+where
+    F: Future<Output = Result<(), &'static str>> + Send + 'static,
+{
     let Ok(runtime) = ::tokio::runtime::Handle::try_current() else {
         COUNTS.abandoned.fetch_add(1, Ordering::Relaxed);
         report_abandoned(name, "no tokio runtime to run it on");
-        return Some((manager, target));
+        return;
     };
     COUNTS.spawned.fetch_add(1, Ordering::Relaxed);
     let in_flight = InFlight { name, ended: false };
     runtime.spawn(async move {
         let mut in_flight = in_flight;
-        let exited =
-            ::tokio::time::timeout(deadline, manager.exit(target, Outcome::Cancelled)).await;
-        let counter = match exited {
-            Ok(Ok(_)) => &COUNTS.completed,
-            Ok(Err(_)) => &COUNTS.failed,
+        let counter = match ::tokio::time::timeout(deadline, rest).await {
+            Ok(Ok(())) => &COUNTS.completed,
+            Ok(Err(_why)) => {
+                #[cfg(feature = "tracing")]
+                tracing::warn!(target: "async_with", manager = name, reason = _why, "async exit after cancellation failed");
+                &COUNTS.failed
+            }
             Err(_) => {
                 #[cfg(feature = "tracing")]
                 tracing::warn!(
@@ -245,7 +372,6 @@ where
         counter.fetch_add(1, Ordering::Relaxed);
         in_flight.ended = true;
     });
-    None
 }
 
 /// Keeps a detached exit counted as in flight; dropped before the exit
