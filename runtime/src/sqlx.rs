@@ -14,6 +14,9 @@ use std::time::Duration;
 
 use sqlx::{Database, Pool, Transaction};
 
+use core::future::Future;
+
+use crate::tokio::{ExitOnCancel, exit_on_cancel};
 use crate::{ExitAction, Outcome, SendContextManager};
 
 /// Begins a transaction on a connection from `pool`; see [`PoolTransaction`].
@@ -42,8 +45,8 @@ use crate::{ExitAction, Outcome, SendContextManager};
 /// ```
 pub fn transaction<DB: Database>(pool: &Pool<DB>) -> PoolTransaction<DB> {
     PoolTransaction {
-        pool: pool.clone(),
-        rollback_deadline: PoolTransaction::<DB>::DEFAULT_ROLLBACK_DEADLINE,
+        shielded: exit_on_cancel(Begin { pool: pool.clone() })
+            .deadline(PoolTransaction::<DB>::DEFAULT_ROLLBACK_DEADLINE),
     }
 }
 
@@ -79,8 +82,17 @@ pub fn transaction<DB: Database>(pool: &Pool<DB>) -> PoolTransaction<DB> {
 /// ```
 #[derive(Debug)]
 pub struct PoolTransaction<DB: Database> {
+    // The transaction opted in to the library's shielded steps: a `BEGIN`,
+    // `COMMIT` or `ROLLBACK` under way when the block's future is dropped
+    // finishes on the runtime (a `BEGIN` is then rolled back), and a
+    // cancellation in the block rolls back there.
+    shielded: ExitOnCancel<Begin<DB>>,
+}
+
+/// The transaction itself, without the shield.
+#[derive(Debug)]
+struct Begin<DB: Database> {
     pool: Pool<DB>,
-    rollback_deadline: Duration,
 }
 
 impl<DB: Database> PoolTransaction<DB> {
@@ -88,22 +100,49 @@ impl<DB: Database> PoolTransaction<DB> {
     /// [`rollback_deadline`](Self::rollback_deadline) says otherwise.
     pub const DEFAULT_ROLLBACK_DEADLINE: Duration = Duration::from_secs(5);
 
-    /// Sets how long the rollback spawned after a cancellation may take;
-    /// past it the rollback is dropped (and with it the connection's
-    /// transaction, which sqlx then rolls back when it can).
+    /// Sets how long what is left of the transaction after a cancellation
+    /// (the rest of a `BEGIN`, `COMMIT` or `ROLLBACK` under way, then the
+    /// rollback) may take; past it the step is dropped (and with it the
+    /// connection's transaction, which sqlx then rolls back when it can).
     ///
     /// ```
     /// fn patient<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> async_with::sqlx::PoolTransaction<DB> {
     ///     async_with::sqlx::transaction(pool).rollback_deadline(std::time::Duration::from_secs(30))
     /// }
     /// ```
-    pub fn rollback_deadline(mut self, deadline: Duration) -> Self {
-        self.rollback_deadline = deadline;
-        self
+    pub fn rollback_deadline(self, deadline: Duration) -> Self {
+        PoolTransaction {
+            shielded: self.shielded.deadline(deadline),
+        }
     }
 }
 
 impl<DB: Database> SendContextManager for PoolTransaction<DB> {
+    type Target = Transaction<'static, DB>;
+    type Error = sqlx::Error;
+
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, sqlx::Error>> + Send {
+        self.shielded.enter()
+    }
+
+    fn exit(
+        &mut self,
+        tx: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<ExitAction, sqlx::Error>> + Send {
+        self.shielded.exit(tx, outcome)
+    }
+
+    fn cancel(&mut self, tx: Self::Target) {
+        // Never commit: the library's detached exit (counted, bounded,
+        // reported if the runtime shuts down first) rolls back, since the
+        // outcome is `Cancelled`. Without a runtime, sqlx's own Drop queues
+        // the rollback on the connection.
+        self.shielded.cancel(tx);
+    }
+}
+
+impl<DB: Database> SendContextManager for Begin<DB> {
     type Target = Transaction<'static, DB>;
     type Error = sqlx::Error;
 
@@ -122,17 +161,5 @@ impl<DB: Database> SendContextManager for PoolTransaction<DB> {
             tx.rollback().await?;
         }
         Ok(ExitAction::Propagate)
-    }
-
-    fn cancel(&mut self, tx: Self::Target) {
-        // Never commit: the library's detached exit (counted, bounded,
-        // reported if the runtime shuts down first) rolls back, since the
-        // outcome is `Cancelled`. Without a runtime, sqlx's own Drop queues
-        // the rollback on the connection.
-        let manager = PoolTransaction {
-            pool: self.pool.clone(),
-            rollback_deadline: self.rollback_deadline,
-        };
-        crate::tokio::spawn_exit(manager, tx, self.rollback_deadline);
     }
 }
