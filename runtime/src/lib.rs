@@ -335,7 +335,8 @@
 //!
 //! None is on by default. `tokio`: the `tokio` module, managers for real
 //! resources on tokio (TCP connection, child process, temporary directory,
-//! task group, timeout scope) and the async exit after cancellation
+//! task group, timeout scope), tokio's `Mutex`, `RwLock` and `Semaphore`
+//! as managers, and the async exit after cancellation
 //! (`exit_on_cancel`). `sqlx` (implies `tokio`): the `sqlx` module,
 //! a transaction on any sqlx database that commits or rolls back. `tracing`: each manager's enter and exit as
 //! a `tracing` span (target `async_with`, level `DEBUG`) with the block's
