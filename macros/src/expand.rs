@@ -160,7 +160,21 @@ fn expand_one(
     // The crate path keeps its hygiene but is reported at the manager, so
     // that a non-manager is reported there.
     let private_at_expr = raise::located_at(&private, expr_span);
-    let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#expr))));
+    // `&mut manager` of a manager that is not `Send` is lent through
+    // `by_ref`, anything else as it is (`__private::Lend`). In a tuple, so
+    // that a struct literal is no `match` scrutinee, and its temporaries
+    // live as long as before.
+    let lent = quote_spanned!(mixed.located_at(expr_span)=> manager);
+    let lend = quote_spanned! {expr_span=>
+        match (#expr,) {
+            (#lent,) => {
+                #[allow(unused_imports)]
+                use #private_at_expr::{LendByRef as _, LendManager as _, LendOther as _};
+                (&&&#private_at_expr::Lend(&#lent)).lend_kind().lend(#lent)
+            }
+        }
+    };
+    let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#lend))));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
     // Every `.await` of the expansion is reported at the manager: outside
     // an `async` context rustc then gives one error (identical ones are
