@@ -213,3 +213,228 @@ fn shape4_a_struct_literal_manager() {
         ]
     );
 }
+
+mod streams {
+    //! Shape 5: `async_with!` inside async-stream's generators, and
+    //! `try_stream!` inside an `async_with!` block.
+
+    use std::collections::VecDeque;
+    use std::convert::Infallible;
+    use std::fmt;
+    use std::pin::pin;
+    use std::sync::{Arc, Mutex};
+
+    use async_stream::{stream, try_stream};
+    use async_with::tokio::exit_on_cancel;
+    use async_with::{ExitAction, Outcome, SendContextManager, async_with};
+    use futures_util::{Stream, StreamExt, TryStreamExt};
+
+    #[derive(Debug, PartialEq)]
+    pub enum ExportError {
+        Malformed(&'static str),
+        Refused,
+        CloseFailed,
+    }
+
+    impl fmt::Display for ExportError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                ExportError::Malformed(payload) => write!(f, "malformed payload {payload:?}"),
+                ExportError::Refused => f.write_str("refused"),
+                ExportError::CloseFailed => f.write_str("close failed"),
+            }
+        }
+    }
+
+    impl std::error::Error for ExportError {}
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// A table export: enter opens a cursor on its rows, exit closes it.
+    pub struct Snapshot {
+        pub rows: Vec<Result<u32, ExportError>>,
+        pub log: Log,
+        pub refuse: bool,
+        pub fail_close: bool,
+    }
+
+    pub struct Cursor(VecDeque<Result<u32, ExportError>>);
+
+    impl Cursor {
+        async fn next_row(&mut self) -> Result<Option<u32>, ExportError> {
+            tokio::task::yield_now().await;
+            self.0.pop_front().transpose()
+        }
+    }
+
+    impl SendContextManager for Snapshot {
+        type Target = Cursor;
+        type Error = ExportError;
+
+        async fn enter(&mut self) -> Result<Cursor, ExportError> {
+            if self.refuse {
+                return Err(ExportError::Refused);
+            }
+            self.log.lock().unwrap().push("open".into());
+            Ok(Cursor(std::mem::take(&mut self.rows).into()))
+        }
+
+        async fn exit(&mut self, _: Cursor, outcome: Outcome<'_>) -> Result<ExitAction, ExportError> {
+            self.log.lock().unwrap().push(format!("close: {outcome}"));
+            if self.fail_close {
+                return Err(ExportError::CloseFailed);
+            }
+            Ok(ExitAction::Propagate)
+        }
+    }
+
+    /// The shape 5, as written there.
+    fn export(snapshot: Snapshot) -> impl Stream<Item = Result<u32, ExportError>> {
+        try_stream! {
+            async_with!(cursor = exit_on_cancel(snapshot) => {
+                while let Some(row) = cursor.next_row().await? {
+                    yield row;
+                }
+            });
+        }
+    }
+
+    fn snapshot(rows: Vec<Result<u32, ExportError>>, log: &Log) -> Snapshot {
+        Snapshot {
+            rows,
+            log: log.clone(),
+            refuse: false,
+            fail_close: false,
+        }
+    }
+
+    /// Every item of the stream, through `TryStreamExt`: the rows, then
+    /// the error that ended it, if any.
+    async fn drain(
+        stream: impl Stream<Item = Result<u32, ExportError>>,
+    ) -> (Vec<u32>, Option<ExportError>) {
+        let mut stream = pin!(stream);
+        let mut rows = Vec::new();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(row)) => rows.push(row),
+                Ok(None) => return (rows, None),
+                Err(error) => {
+                    // A `try_stream!` ends after its error.
+                    assert!(stream.next().await.is_none());
+                    return (rows, Some(error));
+                }
+            }
+        }
+    }
+
+    fn run<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn shape5_rows_then_the_end() {
+        let log = Log::default();
+        let (rows, error) = run(drain(export(snapshot(vec![Ok(1), Ok(2), Ok(3)], &log))));
+        assert_eq!(rows, [1, 2, 3]);
+        assert_eq!(error, None);
+        assert_eq!(*log.lock().unwrap(), ["open", "close: completed"]);
+        // Collected as a whole, too.
+        let log = Log::default();
+        let rows: Result<Vec<u32>, ExportError> =
+            run(export(snapshot(vec![Ok(4), Ok(5)], &log)).try_collect());
+        assert_eq!(rows, Ok(vec![4, 5]));
+    }
+
+    #[test]
+    fn shape5_a_question_mark_in_the_block_is_the_streams_error() {
+        let log = Log::default();
+        let rows = vec![Ok(1), Err(ExportError::Malformed("bad-json")), Ok(3)];
+        let (rows, error) = run(drain(export(snapshot(rows, &log))));
+        assert_eq!(rows, [1]);
+        assert_eq!(error, Some(ExportError::Malformed("bad-json")));
+        // Exit saw the failure before the stream did.
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["open", "close: failed(malformed payload \"bad-json\")"]
+        );
+    }
+
+    #[test]
+    fn shape5_enter_and_exit_errors_are_the_streams_error() {
+        let log = Log::default();
+        let mut refused = snapshot(vec![Ok(1)], &log);
+        refused.refuse = true;
+        let (rows, error) = run(drain(export(refused)));
+        assert_eq!((rows, error), (vec![], Some(ExportError::Refused)));
+        assert!(log.lock().unwrap().is_empty(), "no exit without enter");
+
+        let mut failing_close = snapshot(vec![Ok(1), Ok(2)], &log);
+        failing_close.fail_close = true;
+        let (rows, error) = run(drain(export(failing_close)));
+        assert_eq!((rows, error), (vec![1, 2], Some(ExportError::CloseFailed)));
+        assert_eq!(*log.lock().unwrap(), ["open", "close: completed"]);
+    }
+
+    /// An infallible manager in a `stream!` whose items are no `Result`.
+    #[test]
+    fn shape5_an_infallible_manager_inside_stream() {
+        let numbers = stream! {
+            async_with!(n = async_with::nullcontext(10_u32) => {
+                for step in 0..3 {
+                    yield *n + step;
+                }
+            });
+        };
+        let numbers: Vec<u32> = run(numbers.collect());
+        assert_eq!(numbers, [10, 11, 12]);
+    }
+
+    struct Unit;
+    impl SendContextManager for Unit {
+        type Target = ();
+        type Error = Infallible;
+        async fn enter(&mut self) -> Result<(), Infallible> {
+            Ok(())
+        }
+        async fn exit(&mut self, _: (), _: Outcome<'_>) -> Result<ExitAction, Infallible> {
+            Ok(ExitAction::Propagate)
+        }
+    }
+
+    /// `try_stream!` inside an `async_with!` block: its `?` and `yield`
+    /// are the stream's; the block's own `?` is the block's.
+    #[test]
+    fn shape5_try_stream_inside_a_block() {
+        async fn first_two(fail: bool) -> Result<Vec<Result<u8, String>>, String> {
+            async_with!(Unit => {
+                let s = try_stream! {
+                    if fail {
+                        Err("x")?;
+                    }
+                    yield 1u8;
+                    yield 2u8;
+                };
+                let items: Vec<Result<u8, String>> = s.collect().await;
+                // The block's own `?` still leaves the function.
+                if fail {
+                    Err::<(), String>("after".into())?;
+                }
+                Ok(items)
+            })
+        }
+        assert_eq!(run(first_two(false)), Ok(vec![Ok(1), Ok(2)]));
+        assert_eq!(run(first_two(true)), Err("after".to_string()));
+        // The stream's own error, seen inside the block.
+        async fn only_the_stream() -> Vec<Result<u8, String>> {
+            async_with!(Unit => {
+                let s = try_stream! { Err("x")?; yield 1u8; };
+                s.collect::<Vec<_>>().await
+            })
+        }
+        assert_eq!(run(only_the_stream()), vec![Err("x".to_string())]);
+    }
+}

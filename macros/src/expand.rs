@@ -182,7 +182,16 @@ fn expand_one(
     let await_ = quote_spanned!(expr_span=> .await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
-    let raise = raise::emit(krate, &error, expr_span);
+    // Inside async-stream's `try_stream!`, errors leaving the outermost
+    // level go to the stream (`raise::stream_sink`).
+    let sink = (depth == 0)
+        .then(|| raise::stream_sink(quote::ToTokens::to_token_stream(body)))
+        .flatten();
+    let raise_at = |span: Span| match &sink {
+        Some(sink) => raise::emit_to_stream(krate, sink, &error, span),
+        None => raise::emit(krate, &error, span),
+    };
+    let raise = raise_at(expr_span);
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -345,14 +354,23 @@ fn expand_one(
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
                 let residual_at = quote_spanned!(mixed.located_at(*span)=> residual);
-                let replay = suppressible(quote_spanned!(*span=> match #residual_at? {}));
+                let replay = match &sink {
+                    Some(_) => {
+                        let raise = raise_at(*span);
+                        suppressible(quote_spanned! {*span=> {
+                            let #err(#error) = #residual_at;
+                            #raise
+                        }})
+                    }
+                    None => suppressible(quote_spanned!(*span=> match #residual_at? {})),
+                };
                 replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
-                let raise = raise::emit(krate, &error, Span::call_site());
+                let raise = raise_at(Span::call_site());
                 let replay = suppressible(quote! {{
                     let #err(#error) = #residual;
                     #raise

@@ -426,6 +426,19 @@ pub mod raise {
         pub fn raise<R: FromError<E>, E>(self, error: E) -> R {
             R::from_error(error)
         }
+
+        /// The item an async-stream generator's `?` would send:
+        /// `Err(error.into())`.
+        pub fn stream_item<T, F: From<E>, E>(self, error: E) -> Result<T, F> {
+            Err(F::from(error))
+        }
+    }
+
+    impl Never {
+        /// Unreachable: nothing is sent.
+        pub fn stream_item<T>(self, error: Infallible) -> T {
+            match error {}
+        }
     }
 
     /// Wraps `&error` for the choice.
