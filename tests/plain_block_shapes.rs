@@ -59,7 +59,12 @@ fn shape3_a_mut_reference_variable_of_a_local_manager() {
     assert_eq!(value, 3);
     assert_eq!(
         *manager.log.borrow(),
-        ["enter 1", "exit 1: completed", "enter 2", "exit 2: completed"]
+        [
+            "enter 1",
+            "exit 1: completed",
+            "enter 2",
+            "exit 2: completed"
+        ]
     );
 }
 
@@ -279,7 +284,11 @@ mod streams {
             Ok(Cursor(std::mem::take(&mut self.rows).into()))
         }
 
-        async fn exit(&mut self, _: Cursor, outcome: Outcome<'_>) -> Result<ExitAction, ExportError> {
+        async fn exit(
+            &mut self,
+            _: Cursor,
+            outcome: Outcome<'_>,
+        ) -> Result<ExitAction, ExportError> {
             self.log.lock().unwrap().push(format!("close: {outcome}"));
             if self.fail_close {
                 return Err(ExportError::CloseFailed);
@@ -436,5 +445,141 @@ mod streams {
             })
         }
         assert_eq!(run(only_the_stream()), vec![Err("x".to_string())]);
+    }
+}
+
+mod views {
+    //! Shape 6: how exit sees an error, for each way it leaves the block.
+    //!
+    //! A `?` residual's error type is known where exit's outcome is built,
+    //! and is shown with `Display` when it is a `std::error::Error`. A
+    //! `return`'s or the block's value may have an error type fixed only
+    //! after the macro; the view of a value therefore cannot ask for
+    //! `Error` (that bound would become a requirement on an unknown type,
+    //! which `String`, `()`, `anyhow::Error` and `Box<dyn Error + Send +
+    //! Sync>` do not meet: tested below), and shows it with `Debug`. Written
+    //! `Err(e)?`, the same error is a `?`, shown as every `?` is.
+
+    use std::cell::RefCell;
+    use std::convert::Infallible;
+    use std::rc::Rc;
+
+    use async_with::{AsyncContextManager, ExitAction, Outcome, async_with};
+
+    use super::streams::ExportError;
+
+    /// Records the failure message exit sees.
+    #[derive(Default)]
+    struct Seen(Rc<RefCell<Vec<String>>>);
+
+    impl AsyncContextManager for Seen {
+        type Target = ();
+        type Error = Infallible;
+        async fn enter(&mut self) -> Result<(), Infallible> {
+            Ok(())
+        }
+        async fn exit(&mut self, _: (), outcome: Outcome<'_>) -> Result<ExitAction, Infallible> {
+            let message = match outcome.failure() {
+                Some(failure) => failure.to_string(),
+                None => outcome.to_string(),
+            };
+            self.0.borrow_mut().push(message);
+            Ok(ExitAction::Propagate)
+        }
+    }
+
+    fn malformed() -> ExportError {
+        ExportError::Malformed("bad-json")
+    }
+
+    async fn question_mark(seen: &mut Seen) -> Result<u32, ExportError> {
+        async_with!(seen => {
+            Err(malformed())?;
+        });
+        Ok(0)
+    }
+
+    async fn returned(seen: &mut Seen) -> Result<u32, ExportError> {
+        async_with!(seen => {
+            return Err(malformed());
+        })
+    }
+
+    async fn returned_as_question_mark(seen: &mut Seen) -> Result<u32, ExportError> {
+        async_with!(seen => {
+            Err(malformed())?;
+            unreachable!()
+        })
+    }
+
+    async fn value(seen: &mut Seen) -> Result<u32, ExportError> {
+        async_with!(seen => { Err(malformed()) })
+    }
+
+    async fn value_as_question_mark(seen: &mut Seen) -> Result<u32, ExportError> {
+        async_with!(seen => {
+            let value: Result<u32, ExportError> = Err(malformed());
+            Ok(value?)
+        })
+    }
+
+    fn seen_by_exit(
+        ways: &[for<'a> fn(
+            &'a mut Seen,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = Result<u32, ExportError>> + 'a>,
+        >],
+    ) -> Vec<String> {
+        let mut seen = Seen::default();
+        for way in ways {
+            let result = async_with::__private::block_on(way(&mut seen));
+            assert_eq!(result, Err(malformed()));
+        }
+        seen.0.take()
+    }
+
+    #[test]
+    fn shape6_a_question_mark_and_its_spellings_are_seen_alike() {
+        let seen = seen_by_exit(&[
+            |seen| Box::pin(question_mark(seen)),
+            |seen| Box::pin(returned_as_question_mark(seen)),
+            |seen| Box::pin(value_as_question_mark(seen)),
+        ]);
+        assert_eq!(seen, [r#"malformed payload "bad-json""#; 3]);
+    }
+
+    /// The limit: a `return Err(e)` and an `Err(e)` value are seen with
+    /// `Debug` (README, "Errors in the block").
+    #[test]
+    fn shape6_a_returned_error_and_an_error_value_are_seen_with_debug() {
+        let seen = seen_by_exit(&[
+            |seen| Box::pin(returned(seen)),
+            |seen| Box::pin(value(seen)),
+        ]);
+        assert_eq!(seen, [r#"Malformed("bad-json")"#; 2]);
+    }
+
+    /// Error types unknown where exit's outcome is built (fixed by the
+    /// `let` after the macro) that are no `std::error::Error`: they compile,
+    /// and exit sees them with `Debug`.
+    #[test]
+    fn shape6_error_types_fixed_after_the_macro() {
+        let mut seen = Seen::default();
+        async_with::__private::block_on(async {
+            let a: Result<u8, String> = async_with!(&mut seen => { Err("text".into()) });
+            let b: Result<u8, ()> = async_with!(&mut seen => { Err(Default::default()) });
+            let c: Result<u8, anyhow::Error> =
+                async_with!(&mut seen => { Err(anyhow::anyhow!("any").into()) });
+            let d: Result<u8, Box<dyn std::error::Error + Send + Sync>> =
+                async_with!(&mut seen => { Err("boxed".into()) });
+            assert!(a.is_err() && b.is_err() && c.is_err() && d.is_err());
+        });
+        let seen = seen.0.take();
+        // `anyhow::Error`'s `Debug` adds a backtrace when one is captured.
+        assert!(seen[2].starts_with("any"), "{seen:?}");
+        assert_eq!(
+            [&*seen[0], &*seen[1], &*seen[3]],
+            [r#""text""#, "()", r#""boxed""#]
+        );
     }
 }
