@@ -388,6 +388,41 @@ mod streams {
         assert_eq!(*log.lock().unwrap(), ["open", "close: completed"]);
     }
 
+    /// The residue: a block with no `yield` of its own inside `try_stream!`
+    /// cannot be told from one outside a stream, so its errors leave an
+    /// `async` block returning a `Result`, and the stream's own `?` takes
+    /// them from there.
+    #[test]
+    fn shape5_a_block_without_yield_inside_try_stream() {
+        fn count(snapshot: Snapshot) -> impl Stream<Item = Result<usize, ExportError>> {
+            try_stream! {
+                let rows = async {
+                    Ok::<_, ExportError>(async_with!(cursor = snapshot => {
+                        let mut rows = 0;
+                        while cursor.next_row().await?.is_some() {
+                            rows += 1;
+                        }
+                        rows
+                    }))
+                }
+                .await?;
+                yield rows;
+            }
+        }
+        let log = Log::default();
+        let counted: Result<Vec<usize>, ExportError> =
+            run(count(snapshot(vec![Ok(1), Ok(2)], &log)).try_collect());
+        assert_eq!(counted, Ok(vec![2]));
+        let rows = vec![Ok(1), Err(ExportError::Malformed("x"))];
+        let counted: Result<Vec<usize>, ExportError> =
+            run(count(snapshot(rows, &log)).try_collect());
+        assert_eq!(counted, Err(ExportError::Malformed("x")));
+        let mut refused = snapshot(vec![], &log);
+        refused.refuse = true;
+        let counted: Result<Vec<usize>, ExportError> = run(count(refused).try_collect());
+        assert_eq!(counted, Err(ExportError::Refused));
+    }
+
     /// An infallible manager in a `stream!` whose items are no `Result`.
     #[test]
     fn shape5_an_infallible_manager_inside_stream() {

@@ -151,8 +151,9 @@ fn expand_one(
     let err = quote!(::core::result::Result::Err);
     let private = quote!(#krate::__private);
 
-    // Parentheses the parser required (around a struct literal) are not
-    // needed here, where rustc would warn about them.
+    // Parentheses around the manager (a struct literal needed them before
+    // it parsed without) are not needed here, where rustc would warn about
+    // them.
     let expr = match &manager.expr {
         Expr::Paren(paren) => &*paren.expr,
         expr => expr,

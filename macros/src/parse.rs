@@ -247,7 +247,9 @@ mod tests {
     fn managers(input: &str) -> Vec<String> {
         let input: AsyncWith = syn::parse_str(input).expect("valid input");
         let exprs = input.managers.iter();
-        exprs.map(|manager| manager.expr.to_token_stream().to_string()).collect()
+        exprs
+            .map(|manager| manager.expr.to_token_stream().to_string())
+            .collect()
     }
 
     #[test]
@@ -270,10 +272,16 @@ mod tests {
             ["exit_on_cancel (Snapshot { table })"]
         );
         // Parenthesised, as before.
-        assert_eq!(managers("(Snapshot { table }) => {}"), ["(Snapshot { table })"]);
+        assert_eq!(
+            managers("(Snapshot { table }) => {}"),
+            ["(Snapshot { table })"]
+        );
         // A block that is not a struct literal's is still a missing `=>`.
         let message = error("n = Lock { let _ = n; }");
-        assert!(message.contains("expected `=>` before the block"), "{message}");
+        assert!(
+            message.contains("expected `=>` before the block"),
+            "{message}"
+        );
     }
 
     #[test]
