@@ -151,8 +151,9 @@ fn expand_one(
     let err = quote!(::core::result::Result::Err);
     let private = quote!(#krate::__private);
 
-    // Parentheses the parser required (around a struct literal) are not
-    // needed here, where rustc would warn about them.
+    // Parentheses around the manager (a struct literal needed them before
+    // it parsed without) are not needed here, where rustc would warn about
+    // them.
     let expr = match &manager.expr {
         Expr::Paren(paren) => &*paren.expr,
         expr => expr,
@@ -160,7 +161,21 @@ fn expand_one(
     // The crate path keeps its hygiene but is reported at the manager, so
     // that a non-manager is reported there.
     let private_at_expr = raise::located_at(&private, expr_span);
-    let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#expr))));
+    // `&mut manager` of a manager that is not `Send` is lent through
+    // `by_ref`, anything else as it is (`__private::Lend`). In a tuple, so
+    // that a struct literal is no `match` scrutinee, and its temporaries
+    // live as long as before.
+    let lent = quote_spanned!(mixed.located_at(expr_span)=> manager);
+    let lend = quote_spanned! {expr_span=>
+        match (#expr,) {
+            (#lent,) => {
+                #[allow(unused_imports)]
+                use #private_at_expr::{LendByRef as _, LendManager as _, LendOther as _};
+                (&&&#private_at_expr::Lend(&#lent)).lend_kind().lend(#lent)
+            }
+        }
+    };
+    let new_scope = quote_spanned!(expr_span=> #private_at_expr::pin!(#private_at_expr::scope(#private_at_expr::manager(#lend))));
     let enter = quote_spanned!(expr_span=> #scope.as_mut().enter().await);
     // Every `.await` of the expansion is reported at the manager: outside
     // an `async` context rustc then gives one error (identical ones are
@@ -168,7 +183,16 @@ fn expand_one(
     let await_ = quote_spanned!(expr_span=> .await);
     let exit = quote_spanned!(expr_span=> #scope.exit);
     let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
-    let raise = raise::emit(krate, &error, expr_span);
+    // Inside async-stream's `try_stream!`, errors leaving the outermost
+    // level go to the stream (`raise::stream_sink`).
+    let sink = (depth == 0)
+        .then(|| raise::stream_sink(quote::ToTokens::to_token_stream(body)))
+        .flatten();
+    let raise_at = |span: Span| match &sink {
+        Some(sink) => raise::emit_to_stream(krate, sink, &error, span),
+        None => raise::emit(krate, &error, span),
+    };
+    let raise = raise_at(expr_span);
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -331,14 +355,23 @@ fn expand_one(
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
                 let residual_at = quote_spanned!(mixed.located_at(*span)=> residual);
-                let replay = suppressible(quote_spanned!(*span=> match #residual_at? {}));
+                let replay = match &sink {
+                    Some(_) => {
+                        let raise = raise_at(*span);
+                        suppressible(quote_spanned! {*span=> {
+                            let #err(#error) = #residual_at;
+                            #raise
+                        }})
+                    }
+                    None => suppressible(quote_spanned!(*span=> match #residual_at? {})),
+                };
                 replay_arms.push(quote!(#flow::#variant(#residual) => #replay,));
             }
             Site::Raise => {
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
-                let raise = raise::emit(krate, &error, Span::call_site());
+                let raise = raise_at(Span::call_site());
                 let replay = suppressible(quote! {{
                     let #err(#error) = #residual;
                     #raise

@@ -62,6 +62,10 @@ impl Args {
         let name = mac.path.segments.last()?.ident.to_string();
         let tokens = mac.tokens.clone();
         match name.as_str() {
+            // async-stream's generators: their body runs as an `async`
+            // block of their own, whose `?`, `return` and `yield` are
+            // theirs (like an `async { }` block in the block).
+            "stream" | "try_stream" => return None,
             "select" | "select_biased" => {
                 if let Ok(select) = parse_select.parse2(tokens.clone()) {
                     return Some(select);

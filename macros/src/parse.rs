@@ -2,6 +2,7 @@
 //! `EXPR => { BLOCK }`, after the runtime crate's path (`$crate;`).
 
 use proc_macro2::{Spacing, TokenStream, TokenTree};
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::{Block, Expr, Pat, Token};
 
@@ -68,8 +69,7 @@ impl Parse for AsyncWith {
             }
             if input.peek(syn::token::Brace) {
                 return Err(input.error(
-                    "expected `=>` before the block: `async_with!(target = manager => { ... })` \
-                     (a struct literal manager needs parentheses: `(Manager { .. })`)",
+                    "expected `=>` before the block: `async_with!(target = manager => { ... })`",
                 ));
             }
             return Err(input
@@ -105,11 +105,35 @@ impl Parse for Manager {
         } else {
             None
         };
-        // Like the scrutinee of `match`: `Manager { .. }` would swallow the
-        // block, so struct literals need parentheses.
-        let expr = Expr::parse_without_eager_brace(input)?;
-        Ok(Manager { pat, expr })
+        Ok(Manager {
+            pat,
+            expr: manager_expr(input)?,
+        })
     }
+}
+
+/// The manager expression, which ends at the `,` before another manager or
+/// at the `=>` before the block. First parsed as the scrutinee of `match`
+/// is (a `{` ends it); if that does not end at `,` or `=>`, the `{` was a
+/// struct literal's (`Snapshot { table, log } => { .. }`: `=>` ends the
+/// expression, so there is no ambiguity), and the expression is parsed
+/// again in full. If that fails too, the first parse stands and the error
+/// is reported after it (a missing `=>`).
+fn manager_expr(input: ParseStream) -> syn::Result<Expr> {
+    let ends = |stream: ParseStream| stream.peek(Token![,]) || stream.peek(Token![=>]);
+    let scrutinee = input.fork();
+    let expr = Expr::parse_without_eager_brace(&scrutinee)?;
+    if !ends(&scrutinee) && scrutinee.peek(syn::token::Brace) {
+        let full = input.fork();
+        if let Ok(expr) = full.parse::<Expr>() {
+            if ends(&full) {
+                input.advance_to(&full);
+                return Ok(expr);
+            }
+        }
+    }
+    input.advance_to(&scrutinee);
+    Ok(expr)
 }
 
 /// Whether `mac` is a nested `async_with!`: its path ends in `async_with`
@@ -217,6 +241,47 @@ mod tests {
         ] {
             assert_eq!(patterns(input), [None], "{input}");
         }
+    }
+
+    /// The manager expression, printed.
+    fn managers(input: &str) -> Vec<String> {
+        let input: AsyncWith = syn::parse_str(input).expect("valid input");
+        let exprs = input.managers.iter();
+        exprs
+            .map(|manager| manager.expr.to_token_stream().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_struct_literal_manager_ends_at_the_arrow_or_comma() {
+        assert_eq!(
+            managers("cursor = Snapshot { table, log: log.clone() } => { cursor.next() }"),
+            ["Snapshot { table , log : log . clone () }"]
+        );
+        assert_eq!(managers("Snapshot { table } => {}"), ["Snapshot { table }"]);
+        assert_eq!(
+            managers("a = open(), b = Snapshot { table } => {}"),
+            ["open ()", "Snapshot { table }"]
+        );
+        assert_eq!(
+            managers("a = Snapshot { table }, b = open() => {}"),
+            ["Snapshot { table }", "open ()"]
+        );
+        assert_eq!(
+            managers("c = exit_on_cancel(Snapshot { table }) => {}"),
+            ["exit_on_cancel (Snapshot { table })"]
+        );
+        // Parenthesised, as before.
+        assert_eq!(
+            managers("(Snapshot { table }) => {}"),
+            ["(Snapshot { table })"]
+        );
+        // A block that is not a struct literal's is still a missing `=>`.
+        let message = error("n = Lock { let _ = n; }");
+        assert!(
+            message.contains("expected `=>` before the block"),
+            "{message}"
+        );
     }
 
     #[test]

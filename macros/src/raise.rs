@@ -21,6 +21,48 @@ pub fn emit(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream
     quote_spanned!(span=> #krate::__private::raise!(#error))
 }
 
+/// Inside async-stream's `stream!`/`try_stream!`, the sender its `yield`
+/// sends to: the `__yield_tx` of a `yield` in the block, already rewritten
+/// by that macro (which expands first, and rewrites `yield` in the tokens
+/// of the macros in its body, but not their `?`). Its span keeps its
+/// hygiene, so that it names async-stream's binding.
+///
+/// The outermost level of such a block then sends enter and exit errors
+/// and its `?` failures to the stream as `Err(e.into())` and ends it
+/// (`return`), as the generator's own `?` does, instead of returning them
+/// from the generator's `async` block (whose output is `()`). A block with
+/// no `yield` of its own cannot be told from one outside a stream.
+pub fn stream_sink(tokens: TokenStream) -> Option<proc_macro2::Ident> {
+    tokens.into_iter().find_map(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) if ident == "__yield_tx" => Some(ident),
+        proc_macro2::TokenTree::Group(group) => stream_sink(group.stream()),
+        _ => None,
+    })
+}
+
+/// `error` sent to the stream of [`stream_sink`], which then ends (see
+/// there), reported at `span`. An `Infallible` error sends nothing and
+/// needs nothing of the stream's item (the runtime's `raise!` choice).
+pub fn emit_to_stream(
+    krate: &TokenStream,
+    sink: &proc_macro2::Ident,
+    error: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let krate = located_at(krate, span);
+    let kind = quote::quote_spanned!(Span::mixed_site()=> kind);
+    quote_spanned! {span=> {
+        #[allow(unused_imports)]
+        use #krate::__private::raise::{KindNever as _, KindPropagate as _};
+        #[allow(unreachable_code)]
+        let #kind = (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind();
+        #[allow(unreachable_code)]
+        #sink.send(#kind.stream_item(#error)).await;
+        #[allow(unreachable_code)]
+        return;
+    }}
+}
+
 /// The raised error, if `mac` is the marker.
 pub fn recognise(mac: &Macro) -> Option<Expr> {
     let segments = &mac.path.segments;

@@ -11,7 +11,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::ControlFlow;
 
-use crate::{ExitAction, Failure, PinnedContextManager};
+use crate::{AsyncContextManager, ByRef, ExitAction, Failure, PinnedContextManager, by_ref};
 
 pub use crate::executor::block_on;
 pub use crate::generator::{BodyFn, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
@@ -35,6 +35,82 @@ where
     M: PinnedContextManager<Target = T>,
 {
     manager
+}
+
+/// How the manager expression of `async_with!` is lent to the scope,
+/// chosen by autoref where its type is concrete: call as
+/// `(&&&Lend(&expr)).lend_kind().lend(expr)`, then check the result with
+/// [`manager`].
+///
+/// 1. A manager ([`PinnedContextManager`]) is passed unchanged: every
+///    manager that worked before this choice existed (a `&mut M` of a
+///    `SendContextManager` included, so generic code bounded on the `Send`
+///    variant keeps its `Send` futures).
+/// 2. `&mut M` of any other [`AsyncContextManager`] (one that is not
+///    `Send`, or implements only the local trait) is lent through
+///    [`by_ref`](crate::by_ref): the `&mut` impl that coherence forbids on
+///    the local trait (DESIGN.md, "`&mut M` moved to the `Send` variant"),
+///    made here instead.
+/// 3. Anything else is passed unchanged, and [`manager`] reports it once.
+///
+/// An expression whose type is still unknown takes the first choice, as
+/// before.
+pub struct Lend<'a, M>(pub &'a M);
+
+/// First choice: a manager as it is.
+pub trait LendManager {
+    /// [`AsIs`].
+    fn lend_kind(&self) -> AsIs;
+}
+impl<M: PinnedContextManager> LendManager for &&Lend<'_, M> {
+    #[inline(always)]
+    fn lend_kind(&self) -> AsIs {
+        AsIs
+    }
+}
+
+/// Second: `&mut M` of a manager that is not `Send`.
+pub trait LendByRef {
+    /// [`AsByRef`].
+    fn lend_kind(&self) -> AsByRef;
+}
+impl<M: AsyncContextManager + ?Sized> LendByRef for &Lend<'_, &mut M> {
+    #[inline(always)]
+    fn lend_kind(&self) -> AsByRef {
+        AsByRef
+    }
+}
+
+/// Last: not a manager; [`manager`] reports it.
+pub trait LendOther {
+    /// [`AsIs`].
+    fn lend_kind(&self) -> AsIs;
+}
+impl<M> LendOther for Lend<'_, M> {
+    #[inline(always)]
+    fn lend_kind(&self) -> AsIs {
+        AsIs
+    }
+}
+
+/// The expression is lent as it is.
+pub struct AsIs;
+impl AsIs {
+    /// `manager`.
+    #[inline(always)]
+    pub fn lend<M>(self, manager: M) -> M {
+        manager
+    }
+}
+
+/// The expression, a `&mut M`, is lent as `by_ref(manager)`.
+pub struct AsByRef;
+impl AsByRef {
+    /// `by_ref(manager)`.
+    #[inline(always)]
+    pub fn lend<M: AsyncContextManager + ?Sized>(self, manager: &mut M) -> ByRef<'_, M> {
+        by_ref(manager)
+    }
 }
 
 /// `M`, through a projection on the manager's target type (see
@@ -349,6 +425,19 @@ pub mod raise {
         /// `R::from_error(error)`.
         pub fn raise<R: FromError<E>, E>(self, error: E) -> R {
             R::from_error(error)
+        }
+
+        /// The item an async-stream generator's `?` would send:
+        /// `Err(error.into())`.
+        pub fn stream_item<T, F: From<E>, E>(self, error: E) -> Result<T, F> {
+            Err(F::from(error))
+        }
+    }
+
+    impl Never {
+        /// Unreachable: nothing is sent.
+        pub fn stream_item<T>(self, error: Infallible) -> T {
+            match error {}
         }
     }
 

@@ -104,6 +104,18 @@
 //! and `tracing` events (`?field`/`%field` there are tracing's sigils, not
 //! the `?` operator). Where a macro's arguments are not expressions,
 //! `async_with!` reports one error that says to bind the value first.
+//! async-stream's `stream!` and `try_stream!` in the block are generators
+//! of their own: their `?`, `return` and `yield` stay theirs.
+//!
+//! Inside async-stream's `try_stream!`, an `async_with!` block may `yield`
+//! and use `?`: a failed `?`, and the manager's enter and exit errors, are
+//! sent to the stream as `Err(e.into())` after exit ran, and end it, as the
+//! generator's own `?` does. The macro recognises the stream by the
+//! rewritten `yield` of its block: a block without a `yield` of its own
+//! cannot be told from one outside a stream (its enter error or `?` are
+//! then reported as not convertible to `()`): run it in an `async` block
+//! whose error the stream's own `?` takes,
+//! `let n = async { Ok::<_, E>(async_with!(..)) }.await?;`.
 //!
 //! # Errors in the block
 //!
@@ -167,7 +179,12 @@
 //! `Some(..)` (`return Ok(v)`, a block ending in `Ok(v)`) is not looked at:
 //! it never is an error. An error given by value is shown to exit with
 //! `Debug` (a `?`'s error with `Display` when it is a `std::error::Error`),
-//! and can be downcast to its type.
+//! and can be downcast to its type. The view of a value cannot prefer
+//! `Display`: its error type may be fixed only after the macro, and the
+//! view, chosen where exit's outcome is built, would then require
+//! `std::error::Error` of `String`, `()` or `anyhow::Error`. For the
+//! `Display` view of an error, raise it with `?`: `Err(e)?` rather than
+//! `return Err(e)`, `Ok(value?)` rather than ending with `value`.
 //!
 //! Two limits, both from type inference (the check must be written before
 //! the code that fixes the type):
@@ -284,7 +301,11 @@
 //! [`AsyncContextManager`] (the async working group's `trait_variant`
 //! convention): a manager implements it instead of
 //! [`AsyncContextManager`], and gets the latter from a blanket impl.
-//! `&mut manager` lends a `SendContextManager`; [`by_ref`] lends any other.
+//! `&mut manager` lends any manager to `async_with!`: a
+//! `SendContextManager` as it is (generic code bounded on it keeps its
+//! `Send` futures), any other through [`by_ref`], chosen by the macro.
+//! [`with()`] and an exit stack's `enter` take `by_ref(&mut manager)` for a
+//! manager that is not `Send`.
 //! A generator is a `SendContextManager` boxed: `Box::pin(generator())`.
 //! The exit stack that is `Send` is [`SendExitStack`]
 //! (`AsyncExitStack::new_send()`).
@@ -399,6 +420,11 @@ pub use with::with;
 /// Each manager goes through the crate's one protocol (see the [crate
 /// docs](crate), "One protocol"), and the rules there say how each way out
 /// of the block is replayed.
+///
+/// `MANAGER` is any expression up to the `,` or `=>` that ends it: a
+/// struct literal needs no parentheses (`async_with!(cursor = Snapshot {
+/// table } => { .. })`), and `&mut manager` lends a manager that is not
+/// `Send` too (see "`Send` and spawned tasks").
 ///
 /// The generated code names this crate through `$crate`, so a crate that
 /// renames the dependency (`aw = { package = "async-with", .. }`) or

@@ -74,7 +74,8 @@ pub enum ExitAction {
 ///
 /// # async fn run() {
 /// let mut manager = Connection { log: Vec::new() };
-/// let len = async_with!(conn = async_with::by_ref(&mut manager) => { conn.len() });
+/// // `&mut manager` lends it (the macro writes `by_ref` for a manager that is not `Send`).
+/// let len = async_with!(conn = &mut manager => { conn.len() });
 /// assert_eq!(len, 9);
 /// assert_eq!(manager.log, ["open", "close Connected (ok)"]);
 /// # }
@@ -84,7 +85,7 @@ pub enum ExitAction {
     message = "`{Self}` is not an async context manager",
     label = "this is not an `AsyncContextManager`",
     note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn",
-    note = "`&mut manager` is a manager when the manager is a `SendContextManager`; lend any other manager as `async_with::by_ref(&mut manager)`"
+    note = "`&mut manager` is a manager in `async_with!` when the manager is one; elsewhere lend a manager that is not a `SendContextManager` as `async_with::by_ref(&mut manager)`"
 )]
 // Send-ness is visible wherever the manager's type is concrete, as in
 // `async_with!`; generic code bounds on the `Send` variant,
@@ -148,7 +149,7 @@ pub trait AsyncContextManager {
     /// let mut lease = Lease { released: Vec::new() };
     /// {
     ///     let mut block = std::pin::pin!(async {
-    ///         async_with::async_with!(_id = async_with::by_ref(&mut lease) => { std::future::pending::<()>().await });
+    ///         async_with::async_with!(_id = &mut lease => { std::future::pending::<()>().await });
     ///     });
     ///     // Poll once, so the block is suspended inside, then drop it.
     ///     let waker = std::task::Waker::noop();
@@ -207,9 +208,11 @@ pub trait AsyncContextManager {
 /// after the block that used it. That impl lives here, on the `Send`
 /// variant: a blanket impl from this trait to [`AsyncContextManager`] and
 /// an impl of [`AsyncContextManager`] for `&mut M` would overlap (E0119:
-/// downstream crates may implement this trait for `&mut TheirType`). For a
-/// manager that implements only [`AsyncContextManager`], write
-/// [`by_ref(&mut manager)`](crate::by_ref) instead of `&mut manager`.
+/// downstream crates may implement this trait for `&mut TheirType`).
+/// [`async_with!`](macro@crate::async_with) lends `&mut manager` of a
+/// manager that implements only [`AsyncContextManager`] through
+/// [`by_ref`](crate::by_ref) by itself; [`with()`](crate::with()) and an
+/// exit stack's `enter` take `by_ref(&mut manager)` for it.
 ///
 /// Generators (`#[async_context]`) are pinned and implement
 /// [`PinnedContextManager`] directly; their future is `Send` wherever their
@@ -313,12 +316,16 @@ impl<M: SendContextManager + ?Sized> SendContextManager for &mut M {
     }
 }
 
-/// Lends a manager that is not `Send` to a block, so it can be inspected
-/// afterwards: `async_with!(x = by_ref(&mut manager) => { .. })`. A `Send`
-/// manager is lent as `&mut manager` directly (see [`SendContextManager`]).
+/// Lends a manager that is not `Send` to [`with()`](crate::with()) or an
+/// exit stack's `enter`, so it can be inspected afterwards:
+/// `with(by_ref(&mut manager), ..)`. A `Send` manager is lent as
+/// `&mut manager` directly (see [`SendContextManager`]), and
+/// [`async_with!`](macro@crate::async_with) lends `&mut manager` of any
+/// manager, writing this call itself.
 ///
 /// ```
 /// use async_with::{async_with, by_ref, AsyncContextManager, ExitAction, Outcome};
+/// use std::convert::Infallible;
 /// use std::rc::Rc;
 ///
 /// struct Shared(Rc<()>, u32);
@@ -334,10 +341,12 @@ impl<M: SendContextManager + ?Sized> SendContextManager for &mut M {
 ///
 /// let mut manager = Shared(Rc::new(()), 0);
 /// futures_executor::block_on(async {
+///     let done = async_with::with(by_ref(&mut manager), async |_| Ok::<_, Infallible>(())).await;
+///     assert_eq!(done, Ok(Some(())));
 ///     async_with!(by_ref(&mut manager) => {});
-///     async_with!(by_ref(&mut manager) => {});
+///     async_with!(&mut manager => {}); // the same: the macro writes `by_ref`
 /// });
-/// assert_eq!(manager.1, 2);
+/// assert_eq!(manager.1, 3);
 /// ```
 pub fn by_ref<M: AsyncContextManager + ?Sized>(manager: &mut M) -> ByRef<'_, M> {
     ByRef(manager)
