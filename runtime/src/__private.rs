@@ -267,8 +267,9 @@ pub fn returns<R>(_: PhantomData<fn() -> R>, _: &R) {}
 
 /// The value `async_with!` evaluates to when exit suppressed a failure:
 /// `Some(())` for a `()` block, `None` (suppression impossible) otherwise.
-/// Call as `(&&SuppressedValue(PhantomData::<V>)).value()`.
-pub struct SuppressedValue<V>(pub PhantomData<V>);
+/// Call as `(&&SuppressedValue(value_type)).value()`, with the block's
+/// [`value_of`] witness.
+pub struct SuppressedValue<V>(pub PhantomData<fn() -> V>);
 
 /// The block's value is `()`.
 pub trait SuppressedUnit {
@@ -292,11 +293,24 @@ impl<V> SuppressedOther<V> for SuppressedValue<V> {
     }
 }
 
-/// The type of the block's value, for [`SuppressedValue`]. Generic over
-/// the value's type only, so that it is compiled once per type, not once
-/// per use.
-pub fn type_of<V>(_: &V) -> PhantomData<V> {
-    PhantomData
+/// A value of the block's type `V`, never produced. The expansion is
+/// `{ let value_type = PhantomData; if false { value_of(value_type) } else
+/// { .. } }`: the type the context expects of `async_with!` (a `let` with a
+/// type, a function's return type, an argument) reaches the `if`'s first
+/// branch before the block is type-checked, so `value_type` is a
+/// `PhantomData<fn() -> V>` of that type there (`fn() -> V` keeps the
+/// witness `Send`, `Sync` and `Copy` whatever `V` is).
+pub fn value_of<V>(_: PhantomData<fn() -> V>) -> V {
+    unreachable!("only named in code that never runs")
+}
+
+/// The block's value, checked as the block of a plain `let v: V = { .. }`:
+/// the expected type `V` (from [`value_of`]) reaches the block's tail
+/// (its coercions, `collect()`, `parse()`), and exit's outcome is built
+/// from a value of a known type.
+#[inline(always)]
+pub fn typed<V>(_: PhantomData<fn() -> V>, value: V) -> V {
+    value
 }
 
 /// The value a failed block evaluates to: `value` (from the autoref
