@@ -188,8 +188,7 @@ fn expand_one(
     let ending_imports = quote! {
         #[allow(unused_imports)]
         use #private::{
-            ShapeOption as _, ShapeOther as _, ShapeResult as _, ViewDebug as _, ViewError as _,
-            ViewOpaque as _,
+            ShapeFallible as _, ShapeOther as _, ViewDebug as _, ViewError as _, ViewOpaque as _,
         };
     };
 
@@ -492,18 +491,24 @@ fn outcome_of(value: &TokenStream, krate: &TokenStream, given: Given) -> TokenSt
     let error = quote_spanned!(Span::mixed_site()=> error);
     // A `?` residual's error type is known at the `?`; a value's may not be
     // yet, so its view starts at `Debug` (see `__private::View`).
-    let view = match given {
-        Given::Residual => quote!((&&&#private::View(#error)).failure()),
+    let (ending, view) = match given {
+        Given::Residual => (
+            quote!((&&&#private::Shape(#value)).ending()),
+            quote!((&&&#private::View(#error)).failure()),
+        ),
         Given::Value(span) => {
-            // Located at the value: the one error a value's unknown error
-            // type can cause points there.
+            // Located at the value: the one error a value's unknown type
+            // or unknown error type can cause points there.
             let private = raise::located_at(&private, span);
             let error = quote_spanned!(Span::mixed_site().located_at(span)=> error);
-            quote_spanned!(span=> (&&#private::View(#error)).failure())
+            (
+                quote_spanned!(span=> (&&&#private::Shape(#value)).ending()),
+                quote_spanned!(span=> (&&#private::View(#error)).failure()),
+            )
         }
     };
     quote! {
-        match (&&&#private::Shape(#value)).ending() {
+        match #ending {
             #private::Ending::Completed => #krate::Outcome::Completed,
             #private::Ending::None => #krate::Outcome::Failed(#krate::Failure::none()),
             #private::Ending::Error(#error) => {

@@ -125,42 +125,67 @@ impl<E> Ending<'_, E> {
 }
 
 /// The shape of a value leaving the block, chosen by autoref at the call
-/// site: `Result` (failed when `Err`), `Option` (failed when `None`), any
-/// other type (completed). Call as `(&&&Shape(&value)).ending()`.
+/// site: a `Result` or an `Option` ([`Fallible`]: failed when `Err` or
+/// `None`), any other type (completed). Call as
+/// `(&&&Shape(&value)).ending()`.
 ///
-/// The impls have no bounds on the value's parameters: the choice needs
-/// only the outer type (`Result<_, _>`), so a `return Ok(x)` whose error
-/// type is fixed later still picks the `Result` impl without constraining
-/// the error type. The view of the error ([`View`]) is chosen afterwards.
+/// The first choice has one bound, `V: Fallible`, and no other
+/// requirement: for a known type the bound holds or not; for a type not
+/// known yet (the block's value typed only by code after the macro) it may
+/// hold, so the first choice is taken and the bound is checked when the
+/// type is known: a `Result` or an `Option` then works, any other type is
+/// the one error that says to write the type (`Fallible`'s message). The
+/// view of the error ([`View`]) is chosen afterwards.
 pub struct Shape<'a, V>(pub &'a V);
 
-/// First choice: a `Result`.
-pub trait ShapeResult<'a> {
+/// First choice: a `Result` or an `Option`.
+pub trait ShapeFallible<'a> {
     /// The error type.
     type Error;
-    /// `Error(&e)` for `Err(e)`.
+    /// `Error(&e)` for `Err(e)`, `None` for `None`.
     fn ending(&self) -> Ending<'a, Self::Error>;
 }
-impl<'a, T, E> ShapeResult<'a> for &&Shape<'a, Result<T, E>> {
+impl<'a, V: Fallible> ShapeFallible<'a> for &&Shape<'a, V> {
+    type Error = V::Error;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'a, V::Error> {
+        self.0.ending()
+    }
+}
+
+/// A value that can be a failure: `Result` (when `Err`) and `Option` (when
+/// `None`).
+#[diagnostic::on_unimplemented(
+    message = "the type of this `async_with!` block's value is fixed only after the macro, too late to tell exit whether it is an error",
+    label = "write the type where the value is bound: `let value: T = async_with!(..);`",
+    note = "a `Result` or `Option` value is a failure for exit when it is `Err` or `None`, so its type is needed where the block ends (here it is `{Self}` only later)"
+)]
+pub trait Fallible {
+    /// The error type.
+    type Error;
+    /// How the value ends the block.
+    fn ending(&self) -> Ending<'_, Self::Error>;
+}
+
+// Not listed in errors: the message above is the one shown.
+#[diagnostic::do_not_recommend]
+impl<T, E> Fallible for Result<T, E> {
     type Error = E;
     #[inline(always)]
-    fn ending(&self) -> Ending<'a, E> {
-        match self.0 {
+    fn ending(&self) -> Ending<'_, E> {
+        match self {
             Ok(_) => Ending::Completed,
             Err(error) => Ending::Error(error),
         }
     }
 }
 
-/// Second: an `Option`.
-pub trait ShapeOption<'a> {
-    /// `None` for `None`.
-    fn ending(&self) -> Ending<'a, Infallible>;
-}
-impl<'a, T> ShapeOption<'a> for &Shape<'a, Option<T>> {
+#[diagnostic::do_not_recommend]
+impl<T> Fallible for Option<T> {
+    type Error = Infallible;
     #[inline(always)]
-    fn ending(&self) -> Ending<'a, Infallible> {
-        match self.0 {
+    fn ending(&self) -> Ending<'_, Infallible> {
+        match self {
             Some(_) => Ending::Completed,
             None => Ending::None,
         }

@@ -29,8 +29,8 @@ async fn golden() -> Result<u64, Error> {
                         |value| {
                             #[allow(unused_imports)]
                             use ::async_with::__private::{
-                                ShapeOption as _, ShapeOther as _, ShapeResult as _,
-                                ViewDebug as _, ViewError as _, ViewOpaque as _,
+                                ShapeFallible as _, ShapeOther as _, ViewDebug as _,
+                                ViewError as _, ViewOpaque as _,
                             };
                             match (&&&::async_with::__private::Shape(value)).ending() {
                                 ::async_with::__private::Ending::Completed => {

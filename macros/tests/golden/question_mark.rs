@@ -44,8 +44,8 @@ async fn golden() -> Result<u64, Error> {
                     |flow| {
                         #[allow(unused_imports)]
                         use ::async_with::__private::{
-                            ShapeOption as _, ShapeOther as _, ShapeResult as _,
-                            ViewDebug as _, ViewError as _, ViewOpaque as _,
+                            ShapeFallible as _, ShapeOther as _, ViewDebug as _,
+                            ViewError as _, ViewOpaque as _,
                         };
                         match flow {
                             AsyncWithFlow0::Exit0(residual) => {

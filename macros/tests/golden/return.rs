@@ -50,8 +50,8 @@ async fn golden() -> Result<u64, Error> {
                     |flow| {
                         #[allow(unused_imports)]
                         use ::async_with::__private::{
-                            ShapeOption as _, ShapeOther as _, ShapeResult as _,
-                            ViewDebug as _, ViewError as _, ViewOpaque as _,
+                            ShapeFallible as _, ShapeOther as _, ViewDebug as _,
+                            ViewError as _, ViewOpaque as _,
                         };
                         match flow {
                             AsyncWithFlow0::Exit0(value) => {
@@ -86,8 +86,8 @@ async fn golden() -> Result<u64, Error> {
                         AsyncWithFlow0::Exit0(value) => {
                             #[allow(unused_imports)]
                             use ::async_with::__private::{
-                                ShapeOption as _, ShapeOther as _, ShapeResult as _,
-                                ViewDebug as _, ViewError as _, ViewOpaque as _,
+                                ShapeFallible as _, ShapeOther as _, ViewDebug as _,
+                                ViewError as _, ViewOpaque as _,
                             };
                             let action = if (&&&::async_with::__private::Shape(&value))
                                 .ending()
