@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::io;
 
 use async_with::{async_with, nullcontext};
@@ -231,4 +232,65 @@ fn a_value_typed_after_the_macro_with_its_type_written() {
         });
         assert_eq!(1, v);
     });
+}
+
+/// A `-> !` function: the block's value is `!` only after the macro.
+async fn never() -> ! {
+    async_with!(_s = nullcontext(()) => { std::future::pending().await })
+}
+
+#[test]
+fn a_never_returning_function() {
+    let mut future = std::pin::pin!(never());
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+}
+
+/// A nested `async_with!` that is the outer block's value while its own
+/// block always returns: the function's return type types both.
+async fn nested_always_returning(log: &Log) -> Result<u32, String> {
+    async_with!(_a = Quiet::new(log) => {
+        async_with!(_b = nullcontext(()) => { return Ok(7); })
+    })
+}
+
+#[test]
+fn a_nested_block_that_always_returns_is_the_outer_value() {
+    let (value, log) = run_both(|| async {
+        let log = Log::default();
+        (nested_always_returning(&log).await, log.events())
+    });
+    assert_eq!(value, Ok(7));
+    assert_eq!(log, ["enter quiet", "exit quiet: completed"]);
+}
+
+/// The residue (README, "Errors in the block"): with an unlabelled
+/// `continue` of the loop around the macro, the `let`'s type does not
+/// reach the block (tests/ui/with_unlabelled_jump_and_value_typed_by_let.rs);
+/// the fixes: label the loop, or write the type in the block.
+#[test]
+fn a_jump_out_of_the_block_with_the_value_typed_by_a_let() {
+    let all = run_both(|| async {
+        let mut all = Vec::new();
+        'rows: for row in [0, 2] {
+            let names: Vec<String> = async_with!(_s = nullcontext(()) => {
+                if row == 0 {
+                    continue 'rows;
+                }
+                (0..row).map(|r| r.to_string()).collect()
+            });
+            all.push(names);
+        }
+        for row in [0, 1] {
+            let names = async_with!(_s = nullcontext(()) => {
+                if row == 0 {
+                    continue;
+                }
+                (0..row).map(|r| r.to_string()).collect::<Vec<String>>()
+            });
+            all.push(names);
+        }
+        all
+    });
+    assert_eq!(all, [vec!["0", "1"], vec!["0"]]);
 }

@@ -156,9 +156,10 @@ impl<'a, V: Fallible> ShapeFallible<'a> for &&Shape<'a, V> {
 /// A value that can be a failure: `Result` (when `Err`) and `Option` (when
 /// `None`).
 #[diagnostic::on_unimplemented(
-    message = "the type of this `async_with!` block's value is fixed only after the macro, too late to tell exit whether it is an error",
-    label = "write the type where the value is bound: `let value: T = async_with!(..);`",
-    note = "a `Result` or `Option` value is a failure for exit when it is `Err` or `None`, so its type is needed where the block ends (here it is `{Self}` only later)"
+    message = "the type of this `async_with!` block's value is not known inside the block, so exit cannot be told whether it is an error",
+    label = "write the type where the value is bound (`let value: T = async_with!(..);`) or in the block (`.parse::<T>()`)",
+    note = "the type is `{Self}` only after the macro; exit sees a `Result` or an `Option` as a failure when it is `Err` or `None`",
+    note = "an unlabelled `break` or `continue` in the block keeps the type of the `let` from reaching it: label the loop (`'rows: for ..` and `continue 'rows`) or write the type in the block"
 )]
 pub trait Fallible {
     /// The error type.
@@ -189,6 +190,38 @@ impl<T> Fallible for Option<T> {
             Some(_) => Ending::Completed,
             None => Ending::None,
         }
+    }
+}
+
+/// `!` written on stable Rust: the output of `fn() -> !`.
+pub trait HasOutput {
+    /// `T` for `fn() -> T`.
+    type Output;
+}
+impl<T> HasOutput for fn() -> T {
+    type Output = T;
+}
+/// The never type, `!`.
+pub type Never = <fn() -> ! as HasOutput>::Output;
+
+// The types a value typed only by a block that never ends falls back to
+// (`!`, `()` on edition 2021): never an error. A `-> !` function's block
+// value (`std::future::pending().await`) is typed `!` only after the macro.
+#[diagnostic::do_not_recommend]
+impl Fallible for Never {
+    type Error = Infallible;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'_, Infallible> {
+        *self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl Fallible for () {
+    type Error = Infallible;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'_, Infallible> {
+        Ending::Completed
     }
 }
 
