@@ -472,6 +472,8 @@ fn typed_by_context(
     quote! {{
         #declared
         #label: {
+            // `value` is `!` when the block never ends.
+            #[allow(clippy::diverging_sub_expression)]
             if false {
                 let #value = #private::value_of(#value_type);
                 break #label #value;

@@ -2,6 +2,7 @@ async fn golden() -> Result<u64, Error> {
     let value = {
         let value_type = ::core::marker::PhantomData;
         'async_with_value0: {
+            #[allow(clippy::diverging_sub_expression)]
             if false {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
