@@ -9,7 +9,7 @@
 //! [`Outcome`]: https://docs.rs/async-with/latest/async_with/enum.Outcome.html
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Macro, Stmt};
@@ -51,8 +51,12 @@ pub fn async_with(
         }
     };
     let flow = format_ident!("AsyncWithFlow{}", depth, span = Span::mixed_site());
+    // Read as written: the rewrite turns `Err(e)?` into a `match`.
+    let tail = tail_value(&body);
     let sites = rewrite::rewrite(&mut body, flow.clone(), krate.clone())?;
-    Ok(expand_one(depth, &manager, &body, &flow, &sites, krate))
+    Ok(expand_one(
+        depth, &manager, &body, tail, &flow, &sites, krate,
+    ))
 }
 
 /// Expands the `async_with!` invocations nested in a block, where the
@@ -130,6 +134,7 @@ fn expand_one(
     depth: usize,
     manager: &Manager,
     body: &Block,
+    tail: Option<Span>,
     flow: &syn::Ident,
     sites: &[Site],
     krate: &TokenStream,
@@ -147,6 +152,7 @@ fn expand_one(
     let action = quote_spanned!(mixed=> action);
     let value = quote_spanned!(mixed=> value);
     let residual = quote_spanned!(mixed=> residual);
+    let value_type = quote_spanned!(mixed=> value_type);
     let ok = quote!(::core::result::Result::Ok);
     let err = quote!(::core::result::Result::Err);
     let private = quote!(#krate::__private);
@@ -206,11 +212,9 @@ fn expand_one(
     let ending_imports = quote! {
         #[allow(unused_imports)]
         use #private::{
-            ShapeOption as _, ShapeOther as _, ShapeResult as _, ViewDebug as _, ViewError as _,
-            ViewOpaque as _,
+            ShapeFallible as _, ShapeOther as _, ViewDebug as _, ViewError as _, ViewOpaque as _,
         };
     };
-    let tail = tail_value(body);
 
     // A block with no way out but its end needs no flow enum: exit sees
     // `Completed` (or the panic, or a failure if the value is `Err`), the
@@ -222,24 +226,31 @@ fn expand_one(
         } else {
             quote!(|_| #krate::Outcome::Completed)
         };
-        let stmts = &body.stmts;
-        return quote! {{
-            let mut #scope = #new_scope;
-            let #target = match #enter {
-                #ok(#target) => #target,
-                #err(#error) => #raise,
-            };
-            let mut #ended = #private::catch_unwind(async {
-                #bind
-                #(#stmts)*
-            })
-            #await_;
-            let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
-            match #private::after_exit(#ended, #exited) {
-                #ok((#value, _)) => #value,
-                #err(#error) => #raise,
-            }
-        }};
+        return typed_by_context(
+            depth,
+            &value_type,
+            &private,
+            quote! {
+                let mut #scope = #new_scope;
+                let #target = match #enter {
+                    #ok(#target) => #target,
+                    #err(#error) => #raise,
+                };
+                #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
+                let mut #ended = #private::catch_unwind(async {
+                    #bind
+                    #private::typed(#value_type, #body)
+                })
+                #await_;
+                let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
+                match #private::after_exit(#ended, #exited) {
+                    #ok((#value, _)) => #value,
+                    #err(#error) => #raise,
+                }
+            },
+            None,
+            true,
+        );
     }
 
     // The flow enum: one type parameter per way out that carries a value.
@@ -272,7 +283,7 @@ fn expand_one(
             quote! {{
                 #[allow(unused_imports)]
                 use #private::{SuppressedOther as _, SuppressedUnit as _};
-                let suppressed = (&&#private::SuppressedValue(value_type)).value();
+                let suppressed = (&&#private::SuppressedValue(#value_type)).value();
                 match #private::suppressed(#action, suppressed) {
                     ::core::option::Option::Some(#value) => #value,
                     ::core::option::Option::None => #replay,
@@ -412,22 +423,13 @@ fn expand_one(
             }
         }
     };
-    let (action_pattern, value_type) = if suppressible {
-        (
-            quote!(#action),
-            quote! {
-                let value_type = match &flow {
-                    #flow::Value(#value) => #private::type_of(#value),
-                    _ => ::core::marker::PhantomData,
-                };
-            },
-        )
+    let action_pattern = if suppressible {
+        quote!(#action)
     } else {
-        (quote!(_), quote!())
+        quote!(_)
     };
 
-    quote! {{
-        #witness_decl
+    let expansion = quote! {
         let mut #scope = #new_scope;
         let #target = match #enter {
             #ok(#target) => #target,
@@ -437,10 +439,10 @@ fn expand_one(
         enum #flow<#(#params),*> {
             #(#variants),*
         }
-        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
         let mut #ended = #private::catch_unwind(async {
             #bind
-            let #value = #body;
+            let #value = #private::typed(#value_type, #body);
             #flow::Value(#value)
         })
         #await_;
@@ -449,13 +451,67 @@ fn expand_one(
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match #private::after_exit(#ended, #exited) {
             #err(#error) => #raise,
-            #ok((flow, #action_pattern)) => {
-                #value_type
-                match flow {
-                    #flow::Value(#value) => #value,
-                    #(#replay_arms)*
-                }
+            #ok((flow, #action_pattern)) => match flow {
+                #flow::Value(#value) => #value,
+                #(#replay_arms)*
             }
+        }
+    };
+    // An unlabelled `break`/`continue` of a loop around the macro.
+    let labelled = !sites
+        .iter()
+        .any(|site| matches!(site, Site::Jump { label: None, .. }));
+    typed_by_context(
+        depth,
+        &value_type,
+        &private,
+        expansion,
+        witness_decl,
+        labelled,
+    )
+}
+
+/// The expansion's outer block. The type the context expects of the
+/// macro's value (a `let` with a type, the function's return type, an
+/// argument, an `async` block's output that a `return` fixes) reaches only
+/// that block's tail; a labelled block coerces its `break` values to it,
+/// and rustc checks statements in order. So a `break` that never runs,
+/// first in the block, gives `value_type` that type before the block and
+/// exit's outcome are checked (DESIGN.md, "Errors in the block").
+///
+/// Not with an unlabelled `break`/`continue` leaving the block: its replay
+/// cannot be inside a labelled block (E0695), nor a loop of ours. There
+/// the block's value is typed inside the block, as before.
+fn typed_by_context(
+    depth: usize,
+    value_type: &TokenStream,
+    private: &TokenStream,
+    expansion: TokenStream,
+    witness_decl: Option<TokenStream>,
+    labelled: bool,
+) -> TokenStream {
+    let value = quote_spanned!(Span::mixed_site()=> value);
+    let declared = quote! {
+        #witness_decl
+        let #value_type = ::core::marker::PhantomData;
+    };
+    if !labelled {
+        return quote! {{
+            #declared
+            #expansion
+        }};
+    }
+    let label = syn::Lifetime::new(&format!("'async_with_value{depth}"), Span::mixed_site());
+    quote! {{
+        #declared
+        #label: {
+            // `value` is `!` when the block never ends.
+            #[allow(clippy::diverging_sub_expression)]
+            if false {
+                let #value = #private::value_of(#value_type);
+                break #label #value;
+            }
+            #expansion
         }
     }}
 }
@@ -470,18 +526,24 @@ fn outcome_of(value: &TokenStream, krate: &TokenStream, given: Given) -> TokenSt
     let error = quote_spanned!(Span::mixed_site()=> error);
     // A `?` residual's error type is known at the `?`; a value's may not be
     // yet, so its view starts at `Debug` (see `__private::View`).
-    let view = match given {
-        Given::Residual => quote!((&&&#private::View(#error)).failure()),
+    let (ending, view) = match given {
+        Given::Residual => (
+            quote!((&&&#private::Shape(#value)).ending()),
+            quote!((&&&#private::View(#error)).failure()),
+        ),
         Given::Value(span) => {
-            // Located at the value: the one error a value's unknown error
-            // type can cause points there.
+            // Located at the value: the one error a value's unknown type
+            // or unknown error type can cause points there.
             let private = raise::located_at(&private, span);
             let error = quote_spanned!(Span::mixed_site().located_at(span)=> error);
-            quote_spanned!(span=> (&&#private::View(#error)).failure())
+            (
+                quote_spanned!(span=> (&&&#private::Shape(#value)).ending()),
+                quote_spanned!(span=> (&&#private::View(#error)).failure()),
+            )
         }
     };
     quote! {
-        match (&&&#private::Shape(#value)).ending() {
+        match #ending {
             #private::Ending::Completed => #krate::Outcome::Completed,
             #private::Ending::None => #krate::Outcome::Failed(#krate::Failure::none()),
             #private::Ending::Error(#error) => {
@@ -502,21 +564,15 @@ enum Given {
 
 /// The span of the block's tail expression, if its value could be `Err` or
 /// `None`: not for a block ending in `;` (its value is `()`, and it pays
-/// for no probe), nor one ending in a jump or a panic (its value's type is
-/// never known, and the probe would force it to a `Result`).
+/// for no probe), nor one whose tail diverges as written (its value's type
+/// is never known, and the probe would force it to a `Result`). Read before
+/// the rewrite, as the user wrote the block.
 fn tail_value(body: &Block) -> Option<Span> {
-    let diverges = |mac: &Macro| {
-        mac.path.segments.last().is_some_and(|segment| {
-            ["panic", "unreachable", "todo", "unimplemented"]
-                .iter()
-                .any(|name| segment.ident == name)
-        })
-    };
     match body.stmts.last() {
         Some(Stmt::Expr(expr, None)) => match expr {
-            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => None,
             // Never an error: `Ok(..)`, `Some(..)`.
             expr if rewrite::is_success(expr) => None,
+            expr if diverges(expr) => None,
             // Their value is `()`.
             Expr::If(syn::ExprIf {
                 else_branch: None, ..
@@ -524,14 +580,72 @@ fn tail_value(body: &Block) -> Option<Span> {
             | Expr::While(_)
             | Expr::ForLoop(_)
             | Expr::Assign(_) => None,
-            Expr::Macro(mac) if diverges(&mac.mac) => None,
             expr => Some(expr.span()),
         },
-        Some(Stmt::Macro(mac)) if mac.semi_token.is_none() && !diverges(&mac.mac) => {
+        Some(Stmt::Macro(mac)) if mac.semi_token.is_none() && !diverging_macro(&mac.mac) => {
             Some(mac.mac.span())
         }
         _ => None,
     }
+}
+
+/// Whether `expr` never produces a value, as written: a jump, a panic,
+/// `Err(..)?` or `None?`, a `loop` with no `break` in it, or a block, `if`
+/// or `match` all of whose ways to a value are of those. Such a tail has
+/// no value to probe (it never misses an error), and the probe would force
+/// its type, unknown otherwise, to a `Result`.
+fn diverges(expr: &Expr) -> bool {
+    match expr {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(mac) => diverging_macro(&mac.mac),
+        Expr::Try(question) => match &*question.expr {
+            Expr::Call(call) => {
+                matches!(&*call.func, Expr::Path(path) if path.path.is_ident("Err"))
+            }
+            Expr::Path(path) => path.path.is_ident("None"),
+            _ => false,
+        },
+        // Any `break` in it, even one of an inner loop or in a macro's
+        // arguments, counts: a probe too many is only a cost.
+        Expr::Loop(lp) => !mentions_break(lp.body.to_token_stream()),
+        Expr::Block(block) => block_diverges(&block.block),
+        Expr::Unsafe(block) => block_diverges(&block.block),
+        Expr::If(syn::ExprIf {
+            then_branch,
+            else_branch: Some((_, else_branch)),
+            ..
+        }) => block_diverges(then_branch) && diverges(else_branch),
+        Expr::Match(matched) => matched.arms.iter().all(|arm| diverges(&arm.body)),
+        Expr::Paren(paren) => diverges(&paren.expr),
+        Expr::Group(group) => diverges(&group.expr),
+        _ => false,
+    }
+}
+
+/// A block whose last statement, with or without `;`, diverges.
+fn block_diverges(block: &Block) -> bool {
+    match block.stmts.last() {
+        Some(Stmt::Expr(expr, _)) => diverges(expr),
+        Some(Stmt::Macro(mac)) => diverging_macro(&mac.mac),
+        _ => false,
+    }
+}
+
+/// `panic!`, `unreachable!`, `todo!`, `unimplemented!` (any path ending so).
+fn diverging_macro(mac: &Macro) -> bool {
+    mac.path.segments.last().is_some_and(|segment| {
+        ["panic", "unreachable", "todo", "unimplemented"]
+            .iter()
+            .any(|name| segment.ident == name)
+    })
+}
+
+fn mentions_break(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == "break",
+        proc_macro2::TokenTree::Group(group) => mentions_break(group.stream()),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
@@ -603,6 +717,17 @@ mod golden {
         );
     }
 
+    /// An unlabelled `continue` of a loop around the macro: its replay
+    /// cannot be in a labelled block, so the context's type does not reach
+    /// the block's value before exit's outcome (the residue in the README).
+    #[test]
+    fn a_block_with_an_unlabelled_jump() {
+        check(
+            "unlabelled_jump",
+            "conn = Connection::open() => { if conn.is_empty() { continue; } conn.len() }",
+        );
+    }
+
     /// A `?` in the block: exit sees the failure, then the `?` is replayed.
     #[test]
     fn a_block_with_a_question_mark() {
@@ -632,6 +757,12 @@ mod tests {
             "{ make!() }",
             "{ let x = 1; vec![x] }",
             "{ make! { x } }",
+            "{ match mode { 0 => return Ok(1), _ => value } }",
+            "{ if b { return } else { value } }",
+            "{ loop { if b { break 7; } } }",
+            "{ loop { select! { _ = f => break } } }",
+            "{ Err(e)?.into() }",
+            "{ Some(x)? }",
         ] {
             assert!(probed(block), "{block}");
         }
@@ -657,6 +788,14 @@ mod tests {
             "{ todo!() }",
             "{ unimplemented!(\"later\") }",
             "{ panic! { \"braces\" } }",
+            "{ match mode { 0 => return Ok(1), 1 => Err(e)?, _ => break 'outer } }",
+            "{ match x { 0 => { return; } _ => None?, } }",
+            "{ if b { panic!() } else { unreachable!() } }",
+            "{ if b { return } else if c { continue } else { todo!() } }",
+            "{ loop { if b { return; } } }",
+            "{ loop { tick().await; } }",
+            "{ { return x } }",
+            "{ match never {} }",
         ] {
             assert!(!probed(block), "{block}");
         }

@@ -201,45 +201,103 @@ impl<E> Ending<'_, E> {
 }
 
 /// The shape of a value leaving the block, chosen by autoref at the call
-/// site: `Result` (failed when `Err`), `Option` (failed when `None`), any
-/// other type (completed). Call as `(&&&Shape(&value)).ending()`.
+/// site: a `Result` or an `Option` ([`Fallible`]: failed when `Err` or
+/// `None`), any other type (completed). Call as
+/// `(&&&Shape(&value)).ending()`.
 ///
-/// The impls have no bounds on the value's parameters: the choice needs
-/// only the outer type (`Result<_, _>`), so a `return Ok(x)` whose error
-/// type is fixed later still picks the `Result` impl without constraining
-/// the error type. The view of the error ([`View`]) is chosen afterwards.
+/// The first choice has one bound, `V: Fallible`, and no other
+/// requirement: for a known type the bound holds or not; for a type not
+/// known yet (the block's value typed only by code after the macro) it may
+/// hold, so the first choice is taken and the bound is checked when the
+/// type is known: a `Result` or an `Option` then works, any other type is
+/// the one error that says to write the type (`Fallible`'s message). The
+/// view of the error ([`View`]) is chosen afterwards.
 pub struct Shape<'a, V>(pub &'a V);
 
-/// First choice: a `Result`.
-pub trait ShapeResult<'a> {
+/// First choice: a `Result` or an `Option`.
+pub trait ShapeFallible<'a> {
     /// The error type.
     type Error;
-    /// `Error(&e)` for `Err(e)`.
+    /// `Error(&e)` for `Err(e)`, `None` for `None`.
     fn ending(&self) -> Ending<'a, Self::Error>;
 }
-impl<'a, T, E> ShapeResult<'a> for &&Shape<'a, Result<T, E>> {
+impl<'a, V: Fallible> ShapeFallible<'a> for &&Shape<'a, V> {
+    type Error = V::Error;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'a, V::Error> {
+        self.0.ending()
+    }
+}
+
+/// A value that can be a failure: `Result` (when `Err`) and `Option` (when
+/// `None`).
+#[diagnostic::on_unimplemented(
+    message = "the type of this `async_with!` block's value is not known inside the block, so exit cannot be told whether it is an error",
+    label = "write the type where the value is bound (`let value: T = async_with!(..);`) or in the block (`.parse::<T>()`)",
+    note = "the type is `{Self}` only after the macro; exit sees a `Result` or an `Option` as a failure when it is `Err` or `None`",
+    note = "an unlabelled `break` or `continue` in the block keeps the type of the `let` from reaching it: label the loop (`'rows: for ..` and `continue 'rows`) or write the type in the block"
+)]
+pub trait Fallible {
+    /// The error type.
+    type Error;
+    /// How the value ends the block.
+    fn ending(&self) -> Ending<'_, Self::Error>;
+}
+
+// Not listed in errors: the message above is the one shown.
+#[diagnostic::do_not_recommend]
+impl<T, E> Fallible for Result<T, E> {
     type Error = E;
     #[inline(always)]
-    fn ending(&self) -> Ending<'a, E> {
-        match self.0 {
+    fn ending(&self) -> Ending<'_, E> {
+        match self {
             Ok(_) => Ending::Completed,
             Err(error) => Ending::Error(error),
         }
     }
 }
 
-/// Second: an `Option`.
-pub trait ShapeOption<'a> {
-    /// `None` for `None`.
-    fn ending(&self) -> Ending<'a, Infallible>;
-}
-impl<'a, T> ShapeOption<'a> for &Shape<'a, Option<T>> {
+#[diagnostic::do_not_recommend]
+impl<T> Fallible for Option<T> {
+    type Error = Infallible;
     #[inline(always)]
-    fn ending(&self) -> Ending<'a, Infallible> {
-        match self.0 {
+    fn ending(&self) -> Ending<'_, Infallible> {
+        match self {
             Some(_) => Ending::Completed,
             None => Ending::None,
         }
+    }
+}
+
+/// `!` written on stable Rust: the output of `fn() -> !`.
+pub trait HasOutput {
+    /// `T` for `fn() -> T`.
+    type Output;
+}
+impl<T> HasOutput for fn() -> T {
+    type Output = T;
+}
+/// The never type, `!`.
+pub type Never = <fn() -> ! as HasOutput>::Output;
+
+// The types a value typed only by a block that never ends falls back to
+// (`!`, `()` on edition 2021): never an error. A `-> !` function's block
+// value (`std::future::pending().await`) is typed `!` only after the macro.
+#[diagnostic::do_not_recommend]
+impl Fallible for Never {
+    type Error = Infallible;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'_, Infallible> {
+        *self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl Fallible for () {
+    type Error = Infallible;
+    #[inline(always)]
+    fn ending(&self) -> Ending<'_, Infallible> {
+        Ending::Completed
     }
 }
 
@@ -343,8 +401,9 @@ pub fn returns<R>(_: PhantomData<fn() -> R>, _: &R) {}
 
 /// The value `async_with!` evaluates to when exit suppressed a failure:
 /// `Some(())` for a `()` block, `None` (suppression impossible) otherwise.
-/// Call as `(&&SuppressedValue(PhantomData::<V>)).value()`.
-pub struct SuppressedValue<V>(pub PhantomData<V>);
+/// Call as `(&&SuppressedValue(value_type)).value()`, with the block's
+/// [`value_of`] witness.
+pub struct SuppressedValue<V>(pub PhantomData<fn() -> V>);
 
 /// The block's value is `()`.
 pub trait SuppressedUnit {
@@ -368,11 +427,24 @@ impl<V> SuppressedOther<V> for SuppressedValue<V> {
     }
 }
 
-/// The type of the block's value, for [`SuppressedValue`]. Generic over
-/// the value's type only, so that it is compiled once per type, not once
-/// per use.
-pub fn type_of<V>(_: &V) -> PhantomData<V> {
-    PhantomData
+/// A value of the block's type `V`, never produced. The expansion is
+/// `{ let value_type = PhantomData; if false { value_of(value_type) } else
+/// { .. } }`: the type the context expects of `async_with!` (a `let` with a
+/// type, a function's return type, an argument) reaches the `if`'s first
+/// branch before the block is type-checked, so `value_type` is a
+/// `PhantomData<fn() -> V>` of that type there (`fn() -> V` keeps the
+/// witness `Send`, `Sync` and `Copy` whatever `V` is).
+pub fn value_of<V>(_: PhantomData<fn() -> V>) -> V {
+    unreachable!("only named in code that never runs")
+}
+
+/// The block's value, checked as the block of a plain `let v: V = { .. }`:
+/// the expected type `V` (from [`value_of`]) reaches the block's tail
+/// (its coercions, `collect()`, `parse()`), and exit's outcome is built
+/// from a value of a known type.
+#[inline(always)]
+pub fn typed<V>(_: PhantomData<fn() -> V>, value: V) -> V {
+    value
 }
 
 /// The value a failed block evaluates to: `value` (from the autoref

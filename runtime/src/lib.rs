@@ -190,13 +190,23 @@
 //! the code that fixes the type):
 //! - the error type of a `return`'s or the block's value, not written
 //!   `Ok(..)`, whose error type is fixed only after `async_with!` (inside
-//!   an `async` block whose tail fixes it, or the block's value whose error
-//!   type the function fixes) must be `Debug + Send + Sync + 'static`, or
-//!   be written out (`Ok::<_, MyError>(v)`): one error at the macro says
-//!   so;
-//! - a block value whose type is fixed only after the macro (`let n: u32
-//!   = async_with!(.. => { s.parse().unwrap() })`) is taken for a `Result`:
-//!   write the type inside the block (`s.parse::<u32>()`).
+//!   an `async` block whose tail fixes it, or the block's value whose
+//!   error type only the code after the macro fixes) must be `Debug +
+//!   Send + Sync + 'static`, or be written out (`Ok::<_, MyError>(v)`):
+//!   one error at the macro says so;
+//! - a block value whose type only the code after the macro fixes
+//!   (`let n = async_with!(.. => { s.parse().unwrap() }); let m: u32 = n;`), or
+//!   whose `let` type cannot reach the block because the block has an
+//!   unlabelled `break` or `continue` of a loop around the macro, is one
+//!   error at the macro: write the type in the `let` (`let n: u32 =
+//!   async_with!(..)`) or in the block (`s.parse::<u32>()`), or label the
+//!   loop (`'rows: for ..` and `continue 'rows`).
+//!
+//! Otherwise the block's value is typed as a plain block's: the type the
+//! code around the macro expects (a `let` with a type, the function's
+//! return type, an argument) reaches the block's tail, and a tail that
+//! never produces a value (`match` arms that all `return`, `break` or
+//! `Err(e)?`, a `loop` without `break`) is not looked at.
 //!
 //! A macro that returns from inside its own definition, other than
 //! `bail!`/`ensure!`, cannot be seen into: its `return` leaves the block's
