@@ -300,3 +300,48 @@ fn with_a_target_with_a_lifetime_runs_in_a_spawned_task() {
     assert_eq!(in_block, Some("static+owned".len()));
     assert_eq!(direct, Some("static".len()));
 }
+
+/// A generic manager bounded without `+ Unpin` (it may hold a
+/// `PhantomPinned`): `async_with!` drives it through `&mut`, as its trait's
+/// methods ask, and the future stays `Send`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_manager_bounded_without_unpin_runs_in_a_spawned_task() {
+    struct Pinned {
+        log: Arc<Mutex<Vec<String>>>,
+        _pinned: std::marker::PhantomPinned,
+    }
+    impl SendContextManager for Pinned {
+        type Target = u8;
+        type Error = Infallible;
+        async fn enter(&mut self) -> Result<u8, Infallible> {
+            tokio::task::yield_now().await;
+            self.log.lock().unwrap().push("enter".to_string());
+            Ok(41)
+        }
+        async fn exit(&mut self, n: u8, outcome: Outcome<'_>) -> Result<ExitAction, Infallible> {
+            tokio::task::yield_now().await;
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("exit {n}: {outcome}"));
+            Ok(ExitAction::Propagate)
+        }
+    }
+    async fn use_it<M>(manager: M) -> u8
+    where
+        M: SendContextManager<Target = u8, Error = Infallible>,
+    {
+        async_with!(n = manager => {
+            tokio::task::yield_now().await;
+            *n += 1;
+            *n
+        })
+    }
+    let log = log();
+    let manager = Pinned {
+        log: log.clone(),
+        _pinned: std::marker::PhantomPinned,
+    };
+    assert_eq!(tokio::spawn(use_it(manager)).await.unwrap(), 42);
+    assert_eq!(events(&log), ["enter", "exit 42: completed"]);
+}

@@ -168,7 +168,8 @@ fn expand_one(
     // that a non-manager is reported there.
     let private_at_expr = raise::located_at(&private, expr_span);
     // `&mut manager` of a manager that is not `Send` is lent through
-    // `by_ref`, anything else as it is (`__private::Lend`). In a tuple, so
+    // `by_ref`, a manager that is not `Unpin` as `Unpinned`, anything else
+    // as it is (`__private::Lend`). In a tuple, so
     // that a struct literal is no `match` scrutinee, and its temporaries
     // live as long as before.
     let lent = quote_spanned!(mixed.located_at(expr_span)=> manager);
@@ -176,8 +177,8 @@ fn expand_one(
         match (#expr,) {
             (#lent,) => {
                 #[allow(unused_imports)]
-                use #private_at_expr::{LendByRef as _, LendManager as _, LendOther as _};
-                (&&&#private_at_expr::Lend(&#lent)).lend_kind().lend(#lent)
+                use #private_at_expr::{LendByRef as _, LendManager as _, LendOther as _, LendUnpinned as _};
+                (&&&&#private_at_expr::Lend(&#lent)).lend_kind().lend(#lent)
             }
         }
     };

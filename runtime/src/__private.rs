@@ -11,6 +11,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::ControlFlow;
 
+use crate::manager::Unpinned;
 use crate::{AsyncContextManager, ByRef, ExitAction, Failure, PinnedContextManager, by_ref};
 
 pub use crate::executor::block_on;
@@ -39,7 +40,7 @@ where
 
 /// How the manager expression of `async_with!` is lent to the scope,
 /// chosen by autoref where its type is concrete: call as
-/// `(&&&Lend(&expr)).lend_kind().lend(expr)`, then check the result with
+/// `(&&&&Lend(&expr)).lend_kind().lend(expr)`, then check the result with
 /// [`manager`].
 ///
 /// 1. A manager ([`PinnedContextManager`]) is passed unchanged: every
@@ -51,7 +52,10 @@ where
 ///    [`by_ref`](crate::by_ref): the `&mut` impl that coherence forbids on
 ///    the local trait (DESIGN.md, "`&mut M` moved to the `Send` variant"),
 ///    made here instead.
-/// 3. Anything else is passed unchanged, and [`manager`] reports it once.
+/// 3. Any other [`AsyncContextManager`], one that is not `Unpin` (generic
+///    code bounded without `+ Unpin`), is lent as [`Unpinned`]: its
+///    methods take `&mut self`, so it needs no pinning.
+/// 4. Anything else is passed unchanged, and [`manager`] reports it once.
 ///
 /// An expression whose type is still unknown takes the first choice, as
 /// before.
@@ -62,7 +66,7 @@ pub trait LendManager {
     /// [`AsIs`].
     fn lend_kind(&self) -> AsIs;
 }
-impl<M: PinnedContextManager> LendManager for &&Lend<'_, M> {
+impl<M: PinnedContextManager> LendManager for &&&Lend<'_, M> {
     #[inline(always)]
     fn lend_kind(&self) -> AsIs {
         AsIs
@@ -74,10 +78,22 @@ pub trait LendByRef {
     /// [`AsByRef`].
     fn lend_kind(&self) -> AsByRef;
 }
-impl<M: AsyncContextManager + ?Sized> LendByRef for &Lend<'_, &mut M> {
+impl<M: AsyncContextManager + ?Sized> LendByRef for &&Lend<'_, &mut M> {
     #[inline(always)]
     fn lend_kind(&self) -> AsByRef {
         AsByRef
+    }
+}
+
+/// Third: a manager that is not `Unpin`.
+pub trait LendUnpinned {
+    /// [`AsUnpinned`].
+    fn lend_kind(&self) -> AsUnpinned;
+}
+impl<M: AsyncContextManager> LendUnpinned for &Lend<'_, M> {
+    #[inline(always)]
+    fn lend_kind(&self) -> AsUnpinned {
+        AsUnpinned
     }
 }
 
@@ -110,6 +126,17 @@ impl AsByRef {
     #[inline(always)]
     pub fn lend<M: AsyncContextManager + ?Sized>(self, manager: &mut M) -> ByRef<'_, M> {
         by_ref(manager)
+    }
+}
+
+/// The expression, a manager that is not `Unpin`, is lent as
+/// [`Unpinned`].
+pub struct AsUnpinned;
+impl AsUnpinned {
+    /// `Unpinned(manager)`.
+    #[inline(always)]
+    pub fn lend<M: AsyncContextManager>(self, manager: M) -> Unpinned<M> {
+        Unpinned(manager)
     }
 }
 

@@ -386,6 +386,45 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for ByRef<'_, M> {
     }
 }
 
+/// A manager that is not `Unpin` (a generic `M: SendContextManager`
+/// written without `+ Unpin`, or a type holding a `PhantomPinned`), driven
+/// through `&mut` as its trait's methods ask: `async_with!` wraps such a
+/// manager itself. Its methods never see a `Pin`, so the manager is never
+/// pinned in place (`Unpinned` is `Unpin` whatever `M` is) and nothing can
+/// rely on it staying put; the futures are `M`'s own, so a `Send` manager's
+/// stay `Send`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Unpinned<M>(pub M);
+
+// No `Pin<&mut M>` is ever made from a `Pin<&mut Unpinned<M>>`: the field
+// is not structurally pinned, which is what makes this impl sound (and
+// it needs no `unsafe`: `Unpin` is a safe trait).
+impl<M> Unpin for Unpinned<M> {}
+
+impl<M: AsyncContextManager> AsyncContextManager for Unpinned<M> {
+    type Target = M::Target;
+    type Error = M::Error;
+
+    #[inline(always)]
+    fn enter(&mut self) -> impl Future<Output = Result<Self::Target, Self::Error>> {
+        self.0.enter()
+    }
+
+    #[inline(always)]
+    fn exit(
+        &mut self,
+        target: Self::Target,
+        outcome: Outcome<'_>,
+    ) -> impl Future<Output = Result<ExitAction, Self::Error>> {
+        self.0.exit(target, outcome)
+    }
+
+    fn cancel(&mut self, target: Self::Target) {
+        self.0.cancel(target);
+    }
+}
+
 /// The form of a manager that [`async_with!`](macro@crate::async_with) drives: the
 /// same two steps, on a pinned manager.
 ///
@@ -410,7 +449,7 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for ByRef<'_, M> {
     message = "`{Self}` is not an async context manager",
     label = "this is not an `AsyncContextManager`",
     note = "implement `async_with::AsyncContextManager` for it, or write it as an `#[async_context]` async fn",
-    note = "a hand-written manager must also be `Unpin`"
+    note = "`async_with!` takes any manager; `with()` and an exit stack's `enter` need a hand-written one to be `Unpin` too (`Box::pin` it, or add `+ Unpin` to a generic bound)"
 )]
 pub trait PinnedContextManager {
     /// See [`AsyncContextManager::Target`].

@@ -11,8 +11,8 @@ async fn golden() -> Result<u64, Error> {
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
                 ::async_with::__private:: { LendByRef as _, LendManager as _, LendOther
-                as _ }; (&& & ::async_with::__private::Lend(& manager)).lend_kind()
-                .lend(manager) } }))
+                as _, LendUnpinned as _ }; (&& && ::async_with::__private::Lend(&
+                manager)).lend_kind().lend(manager) } }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,

@@ -4,9 +4,9 @@ async fn golden() -> Result<u64, Error> {
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
             (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
-            ::async_with::__private:: { LendByRef as _, LendManager as _, LendOther as _
-            }; (&& & ::async_with::__private::Lend(& manager)).lend_kind().lend(manager)
-            } }))
+            ::async_with::__private:: { LendByRef as _, LendManager as _, LendOther as _,
+            LendUnpinned as _ }; (&& && ::async_with::__private::Lend(& manager))
+            .lend_kind().lend(manager) } }))
         );
         let target = match scope.as_mut().enter().await {
             ::core::result::Result::Ok(target) => target,
