@@ -287,10 +287,10 @@ fn expand(mut func: ItemFn, options: &Options, errors: &mut Vec<syn::Error>) -> 
     }
     let body_ok = errors.is_empty();
 
+    let lifetimes = name_elided_lifetimes(&mut func);
     let returns = Returns::of(&func.sig.output, options);
     let krate = &options.krate;
     let (target, error, body_output) = returns.types(krate);
-    let lifetimes = name_elided_lifetimes(&mut func);
     let captures: Vec<TokenStream> = lifetimes
         .iter()
         .map(|lifetime| quote!(+ #krate::__private::Captures<#lifetime>))
@@ -394,17 +394,36 @@ fn name_elided_lifetimes(func: &mut ItemFn) -> Vec<Lifetime> {
         fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
     }
     let mut namer = Namer { named: Vec::new() };
+    let mut receiver_lifetime = None;
     for arg in func.sig.inputs.iter_mut() {
         match arg {
             FnArg::Receiver(receiver) => {
                 if let Some((_, lifetime)) = &mut receiver.reference {
-                    if lifetime.is_none() {
-                        *lifetime = Some(namer.fresh());
-                    }
+                    receiver_lifetime = Some(lifetime.get_or_insert_with(|| namer.fresh()).clone());
                 }
             }
             FnArg::Typed(typed) => namer.visit_type_mut(&mut typed.ty),
         }
+    }
+    // The return type's elided lifetimes get the one elision would give
+    // them (`&self`'s, or the only input lifetime), written out like the
+    // inputs' (rustc's `mismatched_lifetime_syntaxes` lint warns about a
+    // `'_` whose lifetime is named elsewhere, here by this macro).
+    let elided_output = receiver_lifetime.or_else(|| {
+        let mut inputs = InputLifetimes(Vec::new());
+        for arg in &func.sig.inputs {
+            if let FnArg::Typed(typed) = arg {
+                // `visit_mut` is the visitor this crate builds syn with.
+                inputs.visit_type_mut(&mut typed.ty.clone());
+            }
+        }
+        match &inputs.0[..] {
+            [only] => Some(only.clone()),
+            _ => None,
+        }
+    });
+    if let (Some(lifetime), ReturnType::Type(_, output)) = (elided_output, &mut func.sig.output) {
+        OutputNamer(lifetime).visit_type_mut(output);
     }
     for lifetime in namer.named.iter().rev() {
         func.sig.generics.params.insert(
@@ -417,6 +436,38 @@ fn name_elided_lifetimes(func: &mut ItemFn) -> Vec<Lifetime> {
         .lifetimes()
         .map(|param| param.lifetime.clone())
         .collect()
+}
+
+/// The lifetimes written in the arguments' types, in order.
+struct InputLifetimes(Vec<Lifetime>);
+
+impl VisitMut for InputLifetimes {
+    fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+        if !self.0.contains(lifetime) {
+            self.0.push(lifetime.clone());
+        }
+    }
+    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {}
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+}
+
+/// Writes the elided lifetimes of the return type out as `.0`.
+struct OutputNamer(Lifetime);
+
+impl VisitMut for OutputNamer {
+    fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+        if reference.lifetime.is_none() {
+            reference.lifetime = Some(self.0.clone());
+        }
+        visit_mut::visit_type_reference_mut(self, reference);
+    }
+    fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+        if lifetime.ident == "_" {
+            *lifetime = self.0.clone();
+        }
+    }
+    fn visit_type_impl_trait_mut(&mut self, _: &mut syn::TypeImplTrait) {}
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
 }
 
 /// Finds the `yield_!`s, rejects the misplaced ones, and rewrites each into

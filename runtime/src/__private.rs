@@ -53,7 +53,7 @@ where
 ///    the local trait (DESIGN.md, "`&mut M` moved to the `Send` variant"),
 ///    made here instead.
 /// 3. Any other [`AsyncContextManager`], one that is not `Unpin` (generic
-///    code bounded without `+ Unpin`), is lent as [`Unpinned`]: its
+///    code bounded without `+ Unpin`), is lent as `Unpinned`: its
 ///    methods take `&mut self`, so it needs no pinning.
 /// 4. Anything else is passed unchanged, and [`manager`] reports it once.
 ///
@@ -130,7 +130,7 @@ impl AsByRef {
 }
 
 /// The expression, a manager that is not `Unpin`, is lent as
-/// [`Unpinned`].
+/// `Unpinned`.
 pub struct AsUnpinned;
 impl AsUnpinned {
     /// `Unpinned(manager)`.

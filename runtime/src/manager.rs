@@ -402,6 +402,7 @@ pub struct Unpinned<M>(pub M);
 // it needs no `unsafe`: `Unpin` is a safe trait).
 impl<M> Unpin for Unpinned<M> {}
 
+#[diagnostic::do_not_recommend]
 impl<M: AsyncContextManager> AsyncContextManager for Unpinned<M> {
     type Target = M::Target;
     type Error = M::Error;

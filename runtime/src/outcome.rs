@@ -434,25 +434,6 @@ impl fmt::Display for Outcome<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Panic;
-
-    #[test]
-    fn a_panic_shows_its_message_or_says_it_has_none() {
-        let mut message: Box<dyn std::any::Any + Send> = Box::new("boom");
-        assert_eq!(
-            format!("{:?}", Panic::from_payload(&mut *message)),
-            "Panic(\"boom\")"
-        );
-        let mut number: Box<dyn std::any::Any + Send> = Box::new(7_u32);
-        assert_eq!(
-            format!("{:?}", Panic::from_payload(&mut *number)),
-            "Panic(<non-string payload>)"
-        );
-    }
-}
-
 /// An owned copy of an [`Outcome`], for an exit that may outlive the block
 /// whose failure it sees (a shielded exit, which a cancellation can move
 /// to the runtime): the kind of ending, the failure's `Debug` and
@@ -537,5 +518,24 @@ impl OutcomeCopy {
                 },
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Panic;
+
+    #[test]
+    fn a_panic_shows_its_message_or_says_it_has_none() {
+        let mut message: Box<dyn std::any::Any + Send> = Box::new("boom");
+        assert_eq!(
+            format!("{:?}", Panic::from_payload(&mut *message)),
+            "Panic(\"boom\")"
+        );
+        let mut number: Box<dyn std::any::Any + Send> = Box::new(7_u32);
+        assert_eq!(
+            format!("{:?}", Panic::from_payload(&mut *number)),
+            "Panic(<non-string payload>)"
+        );
     }
 }
