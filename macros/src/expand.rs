@@ -188,8 +188,8 @@ fn expand_one(
     // an `async` context rustc then gives one error (identical ones are
     // deduplicated), not one per `.await`.
     let await_ = quote_spanned!(expr_span=> .await);
-    let exit = quote_spanned!(expr_span=> #scope.exit);
-    let exit_after = quote_spanned!(expr_span=> #scope.exit_after);
+    let exit = quote_spanned!(expr_span=> #scope.as_mut().exit);
+    let exit_after = quote_spanned!(expr_span=> #scope.as_mut().exit_after);
     // Inside async-stream's `try_stream!`, errors leaving the outermost
     // level go to the stream (`raise::stream_sink`).
     let sink = (depth == 0)
@@ -200,6 +200,19 @@ fn expand_one(
         None => raise::emit(krate, &error, span),
     };
     let raise = raise_at(expr_span);
+    // Exit failed after the block failed: the exit error keeps the
+    // block's where its type can (rule 8; `suppressed.rs`).
+    let keep = |held: &TokenStream| {
+        quote! {
+            if #scope.as_ref().handled_block_failure() {
+                #error
+            } else {
+                #[allow(unused_imports)]
+                use #private::keep::{KeepBoth as _, KeepByHook as _, KeepLater as _};
+                (&&&#private::keep::Keep::of(&#error, &#held)).keep_kind().keep(#error, #held)
+            }
+        }
+    };
     let bind = match &manager.pat {
         Some(pat) => quote! {
             #[allow(unused_mut)]
@@ -221,6 +234,13 @@ fn expand_one(
     // `Completed` (or the panic, or a failure if the value is `Err`), the
     // block's value is the macro's.
     if sites.is_empty() {
+        // The block's value is kept only where exit's outcome looked at it
+        // (its type is known then).
+        let kept_value = if tail.is_some() {
+            keep(&value)
+        } else {
+            quote!({ drop(#value); #error })
+        };
         let of_tail = if let Some(tail) = tail {
             let outcome = outcome_of(&value, krate, Given::Value(tail));
             quote!(|#value| { #ending_imports #outcome })
@@ -246,7 +266,12 @@ fn expand_one(
                 let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
                 match #private::after_exit(#ended, #exited) {
                     #ok((#value, _)) => #value,
-                    #err(#error) => #raise,
+                    #err((#error, #value)) => {
+                        // The value is `!` in a block that never ends.
+                        #[allow(unreachable_code)]
+                        let #error = #kept_value;
+                        #raise
+                    }
                 }
             },
             None,
@@ -266,6 +291,9 @@ fn expand_one(
             Site::Question { .. } | Site::Raise | Site::Return { may_fail: true, .. }
         )
     });
+    // What exit's error keeps when it failed after the block: a `?`'s
+    // residual, an inner level's raised error, the block's value.
+    let mut keep_arms = Vec::new();
     let mut return_hint = None;
     let mut witness_decl = None;
     let witness = quote_spanned!(mixed=> return_type);
@@ -366,6 +394,8 @@ fn expand_one(
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
+                let kept = keep(&residual);
+                keep_arms.push(quote!(#flow::#variant(#residual) => #kept,));
                 let residual_at = quote_spanned!(mixed.located_at(*span)=> residual);
                 let replay = match &sink {
                     Some(_) => {
@@ -383,6 +413,8 @@ fn expand_one(
                 params.push(param.clone());
                 variants.push(quote!(#variant(#param)));
                 failed_arms.push(failed);
+                let kept = keep(&residual);
+                keep_arms.push(quote!(#flow::#variant(#residual) => #kept,));
                 let raise = raise_at(Span::call_site());
                 let replay = suppressible(quote! {{
                     let #err(#error) = #residual;
@@ -409,7 +441,20 @@ fn expand_one(
     if let Some(tail) = tail {
         let value_outcome = outcome_of(&value, krate, Given::Value(tail));
         failed_arms.push(quote!(#flow::Value(#value) => #value_outcome,));
+        let kept = keep(&value);
+        keep_arms.push(quote!(#flow::Value(#value) => #kept,));
     }
+    let kept_flow = if keep_arms.is_empty() {
+        quote!({ drop(flow); #error })
+    } else {
+        quote! {
+            match flow {
+                #(#keep_arms)*
+                #[allow(unreachable_patterns)]
+                _ => #error,
+            }
+        }
+    };
     let outcome_of_flow = if failed_arms.is_empty() {
         quote!(|_| #krate::Outcome::Completed)
     } else {
@@ -451,7 +496,11 @@ fn expand_one(
         let #exited = #exit_after(&mut #ended, #outcome_of_flow) #await_;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match #private::after_exit(#ended, #exited) {
-            #err(#error) => #raise,
+            #err((#error, flow)) => {
+                #[allow(unreachable_code)]
+                let #error = #kept_flow;
+                #raise
+            }
             #ok((flow, #action_pattern)) => match flow {
                 #flow::Value(#value) => #value,
                 #(#replay_arms)*

@@ -12,6 +12,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 #[cfg(doc)]
 use crate::AsyncContextManager;
 use crate::protocol::{Scope, catch_unwind, scope};
+use crate::suppressed::suppressed_error;
 use crate::{ExitAction, Failure, Outcome, Panic, PinnedContextManager, SendContextManager};
 
 /// The default error type of an [`AsyncExitStack`]: any error.
@@ -155,6 +156,10 @@ pub struct AsyncExitStack<'a, E = BoxError, S: Threading = Local> {
     /// [`take`](Self::take): what is added after them would never be
     /// unwound, so adding panics (see "Closed stacks").
     closed: AtomicBool,
+    /// Set by the last unwinding: an entry suppressed the failure given
+    /// to it before the error it ends with (that error does not come after
+    /// the block's failure; `PinnedContextManager::handled_block_failure`).
+    handled_block_failure: AtomicBool,
 }
 
 /// An [`AsyncExitStack`] that is `Send` (and `Sync`), for `tokio::spawn`ed
@@ -327,6 +332,7 @@ where
             suppressed: None,
             view: view::<E>,
             closed: AtomicBool::new(false),
+            handled_block_failure: AtomicBool::new(false),
         }
     }
 }
@@ -422,6 +428,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
             suppressed: self.suppressed,
             view: self.view,
             closed: AtomicBool::new(false),
+            handled_block_failure: AtomicBool::new(false),
         }
     }
 
@@ -732,6 +739,8 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         let block_failed = outcome.is_failed();
+        // Whether the block's failure is still what the errors come after.
+        let mut block_failure_in_flight = block_failed;
         let mut now = Unwinding::Given;
         while let Some(mut entry) = entries.pop() {
             let view = match &mut now {
@@ -745,7 +754,10 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
             let (failed, panicked) = (view.is_failed(), view.is_panicked());
             let result = catch_unwind(entry.as_mut().exit(view)).await;
             match result {
-                Ok(Ok(ExitAction::Suppress)) if failed => now = Unwinding::Completed,
+                Ok(Ok(ExitAction::Suppress)) if failed => {
+                    now = Unwinding::Completed;
+                    block_failure_in_flight = false;
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(_)) if panicked => {}
                 Ok(Err(error)) => {
@@ -757,6 +769,8 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
                 Err(payload) => now = Unwinding::Panicked(payload),
             }
         }
+        self.handled_block_failure
+            .store(block_failed && !block_failure_in_flight, Ordering::Relaxed);
         match now {
             Unwinding::Failed(error) => Err(error),
             Unwinding::Panicked(payload) => std::panic::resume_unwind(payload),
@@ -819,7 +833,19 @@ impl<'a, E, S: Threading> PinnedContextManager for AsyncExitStack<'a, E, S> {
         mut stack: Self::Target,
         outcome: Outcome<'s>,
     ) -> impl Future<Output = Result<ExitAction, E>> + 's {
-        Unwind::<_, S, E>::new(async move { stack.unwind(outcome).await })
+        let manager = self.get_mut();
+        Unwind::<_, S, E>::new(async move {
+            let exited = stack.unwind(outcome).await;
+            let handled = stack.handled_block_failure.load(Ordering::Relaxed);
+            manager
+                .handled_block_failure
+                .store(handled, Ordering::Relaxed);
+            exited
+        })
+    }
+
+    fn handled_block_failure(self: Pin<&Self>) -> bool {
+        self.handled_block_failure.load(Ordering::Relaxed)
     }
 }
 
@@ -1051,89 +1077,12 @@ impl<E, S: Threading> Drop for Entries<'_, E, S> {
     }
 }
 
-/// Several entries of an exit stack failed: the later error, and the
-/// earlier one it suppressed (JavaScript's `SuppressedError`). The stacks
-/// of [`AsyncExitStack::new`] and [`AsyncExitStack::new_send`] return one
-/// (boxed as their [`BoxError`]) when more than one entry failed; the chain
-/// is reached by [`source`](std::error::Error::source) (the earlier
-/// failure) or [`errors`](SuppressedError::errors), in the order they
-/// happened.
-///
-/// ```
-/// use async_with::{AsyncExitStack, SuppressedError};
-///
-/// # futures_executor::block_on(async {
-/// let mut stack = AsyncExitStack::new();
-/// for name in ["a", "b", "c"] {
-///     stack.defer(async move || Err(format!("{name} failed").into()));
-/// }
-/// let error = stack.close().await.unwrap_err();
-/// let chain = error.downcast_ref::<SuppressedError>().unwrap();
-/// let all: Vec<String> = chain.errors().map(|e| e.to_string()).collect();
-/// assert_eq!(all, ["c failed", "b failed", "a failed"]);
-/// # });
-/// ```
-#[derive(Debug)]
-pub struct SuppressedError {
-    /// The later failure.
-    pub error: BoxError,
-    /// The earlier failure it came after (itself a `SuppressedError` when
-    /// more than two entries failed).
-    pub suppressed: BoxError,
-}
-
-impl SuppressedError {
-    /// Every failure, in the order they happened (the first entry to exit
-    /// first).
-    ///
-    /// ```
-    /// let error = async_with::SuppressedError { error: "later".into(), suppressed: "earlier".into() };
-    /// let all: Vec<String> = error.errors().map(|e| e.to_string()).collect();
-    /// assert_eq!(all, ["earlier", "later"]);
-    /// ```
-    pub fn errors(&self) -> impl Iterator<Item = &(dyn std::error::Error + Send + Sync + 'static)> {
-        let mut chain = Vec::new();
-        let mut at = self;
-        loop {
-            chain.push(&*at.error);
-            match at.suppressed.downcast_ref::<SuppressedError>() {
-                Some(earlier) => at = earlier,
-                None => {
-                    chain.push(&*at.suppressed);
-                    break;
-                }
-            }
-        }
-        chain.into_iter().rev()
-    }
-}
-
-impl fmt::Display for SuppressedError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (after: {})", self.error, self.suppressed)
-    }
-}
-
-impl std::error::Error for SuppressedError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.suppressed)
-    }
-}
-
 /// How an entry's error is shown to the entries after it.
 fn view<E>(error: &E) -> Failure<'_>
 where
     E: fmt::Debug + fmt::Display + Send + Sync + 'static,
 {
     Failure::with_display(error)
-}
-
-/// How [`AsyncExitStack::new`]'s stacks keep several failures.
-fn suppressed_error(error: BoxError, earlier: BoxError) -> BoxError {
-    Box::new(SuppressedError {
-        error,
-        suppressed: earlier,
-    })
 }
 
 #[cfg(test)]

@@ -233,11 +233,18 @@
 //! # When exit fails too
 //!
 //! An error from exit after a completed block propagates like `?`. After a
-//! failed block, exit's error replaces the block's (Python's rule), and the
-//! block's error is not lost: exit received it in [`Outcome::Failed`] and
-//! can format it, downcast it, and keep it in its own error (Python's
-//! `__context__`). After a panic, the panic resumes; an exit error is then
-//! dropped.
+//! failed block, exit's error goes on and keeps the block's (JavaScript's
+//! `SuppressedError`, Python's `__context__`), where its type can hold
+//! both: `BoxError`, `anyhow::Error` and `eyre::Report` become a
+//! [`SuppressedError`] (`source()` and [`SuppressedError::errors`] reach
+//! both, in order), a typed error implements [`KeepSuppressed`], and any
+//! other goes on alone (exit received the block's error in
+//! [`Outcome::Failed`] to format, downcast or keep it itself). Several
+//! managers and nested `async_with!` chain the same way, so three failures
+//! nest two levels deep. An exit stack whose entry suppressed the block's
+//! failure before another entry failed does not keep it (Python's
+//! reference chaining). After a panic, the panic resumes; an exit error is
+//! then dropped.
 //!
 //! # Several managers
 //!
@@ -389,6 +396,7 @@ mod manager;
 mod managers;
 mod outcome;
 mod protocol;
+mod suppressed;
 mod sync;
 mod with;
 
@@ -406,9 +414,7 @@ pub mod sqlx;
 #[cfg(feature = "tracing")]
 mod trace;
 
-pub use exit_stack::{
-    AsyncExitStack, BoxError, Local, SendExitStack, Sendable, SuppressedError, Threading,
-};
+pub use exit_stack::{AsyncExitStack, BoxError, Local, SendExitStack, Sendable, Threading};
 pub use generator::{Exit, Generator, GeneratorBody};
 pub use manager::{
     AsyncContextManager, ByRef, ExitAction, PinnedContextManager, SendContextManager, by_ref,
@@ -418,6 +424,7 @@ pub use managers::{
     suppress_if,
 };
 pub use outcome::{Failure, Outcome, Panic};
+pub use suppressed::{KeepSuppressed, SuppressedError};
 pub use sync::{ContextManager, SyncManager, sync};
 pub use with::with;
 

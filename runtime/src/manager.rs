@@ -529,6 +529,17 @@ pub trait PinnedContextManager {
     fn cancel(self: Pin<&mut Self>, target: Self::Target) {
         drop(target);
     }
+
+    /// `true` when the error of the last exit does not come after the
+    /// block's failure: the manager handled (suppressed) that failure
+    /// before it failed itself, so the error must not keep it (rule 8).
+    /// An exit stack, whose entries may suppress the block's failure and
+    /// then fail, says so; every other manager's error comes after the
+    /// failure it saw (Python sets `__context__` the same way).
+    #[doc(hidden)]
+    fn handled_block_failure(self: Pin<&Self>) -> bool {
+        false
+    }
 }
 
 impl<M: AsyncContextManager + Unpin> PinnedContextManager for M {

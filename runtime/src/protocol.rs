@@ -100,6 +100,12 @@ impl<M: PinnedContextManager> Scope<M> {
         Ok(lent.insert(target))
     }
 
+    /// See [`PinnedContextManager::handled_block_failure`].
+    #[inline(always)]
+    pub fn handled_block_failure(self: Pin<&Self>) -> bool {
+        self.project_ref().manager.handled_block_failure()
+    }
+
     /// The target, while it is lent (after enter, before exit).
     pub(crate) fn lent_target(self: Pin<&mut Self>) -> Option<&mut M::Target> {
         self.project().target.as_mut()
@@ -187,17 +193,18 @@ pub fn outcome<'a, V>(
 /// After exit: resumes the block's panic with its original payload,
 /// whatever exit returned (an exit error is dropped then, as a panic in
 /// exit would have replaced the block's); otherwise the block's value with
-/// exit's answer, or exit's error.
+/// exit's answer, or exit's error with the block's value (so that a failed
+/// block's error can be kept with it: rule 8).
 #[inline]
 pub fn after_exit<V, E>(
     ended: Ended<V>,
     exited: Result<ExitAction, E>,
-) -> Result<(V, ExitAction), E> {
+) -> Result<(V, ExitAction), (E, V)> {
     match ended {
         Err(payload) => std::panic::resume_unwind(payload),
         Ok(value) => match exited {
             Ok(action) => Ok((value, action)),
-            Err(error) => Err(error),
+            Err(error) => Err((error, value)),
         },
     }
 }

@@ -4,6 +4,7 @@ use core::fmt;
 use core::pin::pin;
 
 use crate::protocol::{after_exit, catch_unwind, scope};
+use crate::suppressed::keep_if_boxed;
 use crate::{ExitAction, Failure, Outcome, PinnedContextManager};
 
 /// Enters `manager`, awaits `body` with its target, and awaits exit on
@@ -69,14 +70,20 @@ where
     let target = scope.as_mut().enter().await?;
     let mut ended = catch_unwind(body(target)).await;
     let exited = scope
+        .as_mut()
         .exit_after(&mut ended, |result| match result {
             Ok(_) => Outcome::Completed,
             Err(error) => Outcome::Failed(Failure::new(error)),
         })
         .await;
-    match after_exit(ended, exited)? {
-        (Ok(value), _) => Ok(Some(value)),
-        (Err(_), ExitAction::Suppress) => Ok(None),
-        (Err(error), ExitAction::Propagate) => Err(error),
+    match after_exit(ended, exited) {
+        Ok((Ok(value), _)) => Ok(Some(value)),
+        Ok((Err(_), ExitAction::Suppress)) => Ok(None),
+        Ok((Err(error), ExitAction::Propagate)) => Err(error),
+        // Exit failed: its error goes on, keeping the body's (rule 8) when
+        // the error type is `BoxError`.
+        Err((error, Ok(_))) => Err(E::from(error)),
+        Err((error, Err(_))) if scope.as_ref().handled_block_failure() => Err(E::from(error)),
+        Err((error, Err(body))) => Err(keep_if_boxed(E::from(error), body)),
     }
 }

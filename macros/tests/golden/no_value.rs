@@ -33,6 +33,7 @@ async fn golden() -> Result<u64, Error> {
                 })
                 .await;
             let exited = scope
+                .as_mut()
                 .exit(
                     ::async_with::__private::outcome(
                         &mut ended,
@@ -42,7 +43,12 @@ async fn golden() -> Result<u64, Error> {
                 .await;
             match ::async_with::__private::after_exit(ended, exited) {
                 ::core::result::Result::Ok((value, _)) => value,
-                ::core::result::Result::Err(error) => {
+                ::core::result::Result::Err((error, value)) => {
+                    #[allow(unreachable_code)]
+                    let error = {
+                        drop(value);
+                        error
+                    };
                     ::async_with::__private::raise!(error)
                 }
             }

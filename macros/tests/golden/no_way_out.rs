@@ -28,6 +28,7 @@ async fn golden() -> Result<u64, Error> {
                 })
                 .await;
             let exited = scope
+                .as_mut()
                 .exit(
                     ::async_with::__private::outcome(
                         &mut ended,
@@ -56,7 +57,19 @@ async fn golden() -> Result<u64, Error> {
                 .await;
             match ::async_with::__private::after_exit(ended, exited) {
                 ::core::result::Result::Ok((value, _)) => value,
-                ::core::result::Result::Err(error) => {
+                ::core::result::Result::Err((error, value)) => {
+                    #[allow(unreachable_code)]
+                    let error = if scope.as_ref().handled_block_failure() {
+                        error
+                    } else {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::keep::{
+                            KeepBoth as _, KeepByHook as _, KeepLater as _,
+                        };
+                        (&&&::async_with::__private::keep::Keep::of(&error, &value))
+                            .keep_kind()
+                            .keep(error, value)
+                    };
                     ::async_with::__private::raise!(error)
                 }
             }

@@ -50,6 +50,7 @@ async fn golden() -> Result<u64, Error> {
                 }
             }
             let exited = scope
+                .as_mut()
                 .exit_after(
                     &mut ended,
                     |flow| {
@@ -82,7 +83,12 @@ async fn golden() -> Result<u64, Error> {
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match ::async_with::__private::after_exit(ended, exited) {
-                ::core::result::Result::Err(error) => {
+                ::core::result::Result::Err((error, flow)) => {
+                    #[allow(unreachable_code)]
+                    let error = {
+                        drop(flow);
+                        error
+                    };
                     ::async_with::__private::raise!(error)
                 }
                 ::core::result::Result::Ok((flow, action)) => {

@@ -42,11 +42,17 @@ async fn golden() -> Result<u64, Error> {
                 })
                 .await;
             let exited = scope
+                .as_mut()
                 .exit_after(&mut ended, |_| ::async_with::Outcome::Completed)
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match ::async_with::__private::after_exit(ended, exited) {
-                ::core::result::Result::Err(error) => {
+                ::core::result::Result::Err((error, flow)) => {
+                    #[allow(unreachable_code)]
+                    let error = {
+                        drop(flow);
+                        error
+                    };
                     ::async_with::__private::raise!(error)
                 }
                 ::core::result::Result::Ok((flow, _)) => {

@@ -34,6 +34,7 @@ async fn golden() -> Result<u64, Error> {
             })
             .await;
         let exited = scope
+            .as_mut()
             .exit_after(
                 &mut ended,
                 |flow| {
@@ -66,7 +67,27 @@ async fn golden() -> Result<u64, Error> {
             .await;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match ::async_with::__private::after_exit(ended, exited) {
-            ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
+            ::core::result::Result::Err((error, flow)) => {
+                #[allow(unreachable_code)]
+                let error = match flow {
+                    AsyncWithFlow0::Value(value) => {
+                        if scope.as_ref().handled_block_failure() {
+                            error
+                        } else {
+                            #[allow(unused_imports)]
+                            use ::async_with::__private::keep::{
+                                KeepBoth as _, KeepByHook as _, KeepLater as _,
+                            };
+                            (&&&::async_with::__private::keep::Keep::of(&error, &value))
+                                .keep_kind()
+                                .keep(error, value)
+                        }
+                    }
+                    #[allow(unreachable_patterns)]
+                    _ => error,
+                };
+                ::async_with::__private::raise!(error)
+            }
             ::core::result::Result::Ok((flow, _)) => {
                 match flow {
                     AsyncWithFlow0::Value(value) => value,
