@@ -342,7 +342,7 @@ impl<'a, E, S: Threading> AsyncExitStack<'a, E, S> {
     /// when an entry fails after another failed, `keep(later, earlier)`
     /// makes the error that goes on. Stacks made by
     /// [`new`](AsyncExitStack::new) and [`new_send`](AsyncExitStack::new_send)
-    /// keep them in a [`SuppressedError`]; without it, the later error
+    /// keep them in a [`SuppressedError`](crate::SuppressedError); without it, the later error
     /// replaces the earlier one (which the later entry saw in
     /// [`Outcome::Failed`], as Python's `__context__`).
     ///

@@ -180,7 +180,7 @@ pub mod keep {
     use super::*;
 
     /// The two types, for the choice.
-    pub struct Keep<E, S>(PhantomData<(fn() -> E, fn() -> S)>);
+    pub struct Keep<E, S>(PhantomData<fn(E, S)>);
 
     impl<E, S> Keep<E, S> {
         /// The choice for `error` and `held`.
