@@ -239,7 +239,12 @@ fn expand_one(
         let kept_value = if tail.is_some() {
             keep(&value)
         } else {
-            quote!({ drop(#value); #error })
+            quote!(#error)
+        };
+        let kept_binding = if tail.is_some() {
+            value.clone()
+        } else {
+            quote!(_)
         };
         let of_tail = if let Some(tail) = tail {
             let outcome = outcome_of(&value, krate, Given::Value(tail));
@@ -266,7 +271,7 @@ fn expand_one(
                 let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
                 match #private::after_exit(#ended, #exited) {
                     #ok((#value, _)) => #value,
-                    #err((#error, #value)) => {
+                    #err((#error, #kept_binding)) => {
                         // The value is `!` in a block that never ends.
                         #[allow(unreachable_code)]
                         let #error = #kept_value;
@@ -444,8 +449,13 @@ fn expand_one(
         let kept = keep(&value);
         keep_arms.push(quote!(#flow::Value(#value) => #kept,));
     }
+    let kept_flow_binding = if keep_arms.is_empty() {
+        quote!(_)
+    } else {
+        quote!(flow)
+    };
     let kept_flow = if keep_arms.is_empty() {
-        quote!({ drop(flow); #error })
+        quote!(#error)
     } else {
         quote! {
             match flow {
@@ -496,7 +506,7 @@ fn expand_one(
         let #exited = #exit_after(&mut #ended, #outcome_of_flow) #await_;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         match #private::after_exit(#ended, #exited) {
-            #err((#error, flow)) => {
+            #err((#error, #kept_flow_binding)) => {
                 #[allow(unreachable_code)]
                 let #error = #kept_flow;
                 #raise

@@ -43,12 +43,9 @@ async fn golden() -> Result<u64, Error> {
                 .await;
             match ::async_with::__private::after_exit(ended, exited) {
                 ::core::result::Result::Ok((value, _)) => value,
-                ::core::result::Result::Err((error, value)) => {
+                ::core::result::Result::Err((error, _)) => {
                     #[allow(unreachable_code)]
-                    let error = {
-                        drop(value);
-                        error
-                    };
+                    let error = error;
                     ::async_with::__private::raise!(error)
                 }
             }

@@ -47,12 +47,9 @@ async fn golden() -> Result<u64, Error> {
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match ::async_with::__private::after_exit(ended, exited) {
-                ::core::result::Result::Err((error, flow)) => {
+                ::core::result::Result::Err((error, _)) => {
                     #[allow(unreachable_code)]
-                    let error = {
-                        drop(flow);
-                        error
-                    };
+                    let error = error;
                     ::async_with::__private::raise!(error)
                 }
                 ::core::result::Result::Ok((flow, _)) => {
