@@ -32,13 +32,26 @@ use crate::{ExitAction, Outcome, SendContextManager};
 /// ```
 pub const DEFAULT_CANCELLED_EXIT_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Opts `manager` in to an async exit after cancellation: if the future
-/// running its block is dropped after enter and before exit started, the
-/// manager and its target move to a task on the current tokio runtime that
-/// awaits its exit with [`Outcome::Cancelled`], bounded by
-/// [`DEFAULT_CANCELLED_EXIT_DEADLINE`] or
-/// [`ExitOnCancel::deadline`]. On every other way out of the block the
-/// wrapper changes nothing (its futures are the manager's).
+/// Opts `manager` in to an async exit after cancellation, bounded by
+/// [`DEFAULT_CANCELLED_EXIT_DEADLINE`] or [`ExitOnCancel::deadline`], on a
+/// task of the current tokio runtime, whenever the future running its
+/// block is dropped:
+///
+/// - in the block: the manager and its target move to the task, which
+///   awaits exit with [`Outcome::Cancelled`];
+/// - while enter is awaiting (after a side effect: `BEGIN` sent, a lease
+///   granted): that enter goes on in the task; if it produces a target,
+///   exit runs on it with `Cancelled`; if it fails, the failure is counted
+///   (and a `tracing` warning);
+/// - while exit is awaiting: that exit goes on in the task to its end,
+///   once (it is not restarted with `Cancelled`).
+///
+/// So that a step can move to a task, each enter and exit owns the manager
+/// in one allocation, and exit sees a copy of the block's outcome: the
+/// same kind, text and type name, not the error value (its
+/// [`downcast_ref`](crate::Failure::downcast_ref) is `None`), which stays
+/// in the block's frame. On every other way out of the block the wrapper
+/// changes nothing else.
 ///
 /// A generator (`#[async_context]`) opts in boxed:
 /// `exit_on_cancel(Box::pin(generator()))`, one allocation when it is
