@@ -345,3 +345,25 @@ fn a_typed_error_keeps_by_its_hook_and_one_without_goes_on_alone() {
     });
     assert_eq!(result, Err(Plain("rollback failed")));
 }
+
+/// A second manager failing to enter is a failure the first's exit sees,
+/// and keeps if it fails too (rule 9 with rule 8).
+#[test]
+fn a_failed_enter_then_a_failing_exit() {
+    struct RefusesEntry;
+    impl SendContextManager for RefusesEntry {
+        type Target = ();
+        type Error = BoxError;
+        async fn enter(&mut self) -> Result<(), BoxError> {
+            Err("enter refused".into())
+        }
+        async fn exit(&mut self, (): (), _: Outcome<'_>) -> Result<ExitAction, BoxError> {
+            unreachable!("never entered")
+        }
+    }
+    let result: Result<(), BoxError> = block_on(async {
+        async_with!(_a = fails("disposal"), _b = RefusesEntry => {});
+        Ok(())
+    });
+    assert_eq!(chain(&*result.unwrap_err()), "disposal <- enter refused");
+}

@@ -20,6 +20,10 @@
 //! the nest is up to three levels deep (the flavour changes only how the
 //! block raises; fewer levels keep the test's build time down).
 //!
+//! An exit failing after a failure keeps it (rule 8): `TestError`
+//! implements `KeepSuppressed`, so every chain shows in the log and the
+//! result (`exit 1 (after: exit 2 (after: block))`).
+//!
 //! [`model`] predicts the event log and the result from SPEC §2 alone, as
 //! if every manager were one level of plain nesting. [`run`] runs the same
 //! scenario through the real macros. They must agree exactly.
@@ -393,6 +397,10 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     // Ids of the managers whose target the block changed.
     let mut touched: Vec<usize> = Vec::new();
     let mut state = State::Completed;
+    // Whether the failure in flight is kept by an `async_with!` level's
+    // exit that fails after it (rule 8): all are but a block's
+    // `return Err(..)` (the value of a `return` is not looked at there).
+    let mut keepable = true;
     let mut jump = None;
     let mut cancelled = false;
     let mut all_entered = true;
@@ -437,7 +445,10 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         match scenario.block {
             BlockEnd::Complete => {}
             BlockEnd::Fail | BlockEnd::FailFrom | BlockEnd::ReturnErr | BlockEnd::TailErr => {
-                state = State::Failed(scenario.block_error().to_string())
+                state = State::Failed(scenario.block_error().to_string());
+                // In a `with()` closure the `return` leaves the closure,
+                // and `with()`'s error leaves the block by `?`.
+                keepable = scenario.block != BlockEnd::ReturnErr || scenario.closure.is_some();
             }
             BlockEnd::Panic => state = State::Panicked("block".to_string()),
             BlockEnd::Return => jump = Some(Ended::Returned),
@@ -449,6 +460,12 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     let target = |id: usize| id * 100 + usize::from(touched.contains(&id));
     // The outcome and jump an exit stack was given, while its entries exit.
     let mut given: Option<(State, Option<Ended>)> = None;
+    // While a stack's entries exit: whether the failure in flight is an
+    // entry's error (the stack then fails with it), and whether an entry
+    // suppressed a failure (the stack then does not keep the one given).
+    let mut stack_error = false;
+    let mut stack_suppressed = false;
+    let mut given_keepable = false;
     while let Some(item) = entered.pop() {
         if cancelled {
             // `defer` and `push_exit` entries are dropped: nothing to log.
@@ -462,6 +479,7 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         }
         if item.stack.is_some() && given.is_none() {
             given = Some((state.clone(), jump.clone()));
+            (stack_error, stack_suppressed, given_keepable) = (false, false, keepable);
         }
         let exit = match item.kind {
             StackEntry::Enter(spec) => {
@@ -495,6 +513,8 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
                 let honoured = !valued || item.stack.is_some();
                 if honoured && matches!(state, State::Failed(_)) {
                     state = State::Completed;
+                    stack_error = false;
+                    stack_suppressed |= item.stack.is_some();
                 }
             }
             ExitStep::Fail => {
@@ -504,12 +524,28 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
                     } else {
                         "exit"
                     };
-                    state = State::Failed(format!("{what} {id}"));
+                    let raised = format!("{what} {id}");
+                    // A level's own manager keeps what was in flight; a
+                    // stack's entries replace it (a typed stack without
+                    // `keep_suppressed`), and so does `with()` (it keeps
+                    // only `BoxError`s).
+                    let closure = item
+                        .plain
+                        .is_some_and(|(at, _)| at == scenario.levels.len());
+                    state = match state {
+                        State::Failed(earlier) if keepable && item.stack.is_none() && !closure => {
+                            State::Failed(format!("{raised} (after: {earlier})"))
+                        }
+                        _ => State::Failed(raised),
+                    };
+                    keepable = true; // raised again by the level, kept by the next
+                    stack_error = item.stack.is_some();
                     jump = None;
                 }
             }
             ExitStep::Panic => {
                 state = State::Panicked(format!("exit {id}"));
+                stack_error = false;
                 jump = None;
             }
             ExitStep::Hang => cancelled = true,
@@ -517,6 +553,16 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
         let stack_done =
             item.stack.is_some() && entered.last().is_none_or(|next| next.stack != item.stack);
         if let Some((given_state, given_jump)) = given.take_if(|_| stack_done) {
+            // The stack, failing with an entry's error, is one manager of
+            // its level: the level keeps the failure it was given, unless
+            // an entry suppressed a failure first (CPython's chaining).
+            if let (true, State::Failed(error), State::Failed(earlier)) = (
+                stack_error && given_keepable && !stack_suppressed,
+                &state,
+                &given_state,
+            ) {
+                state = State::Failed(format!("{error} (after: {earlier})"));
+            }
             // Seen from outside, an exit stack is one manager (Python's
             // `AsyncExitStack.__aexit__`): it can suppress a failure it was
             // given, or fail, but a failure raised and then suppressed
@@ -578,6 +624,15 @@ impl std::fmt::Display for TestError {
 }
 
 impl std::error::Error for TestError {}
+
+/// Rule 8: an exit failing after a failure keeps it, as `SuppressedError`
+/// shows it (`later (after: earlier)`), so that the log and the result
+/// show every chain.
+impl async_with::KeepSuppressed for TestError {
+    fn keep_suppressed(self, earlier: async_with::BoxError) -> Self {
+        TestError(format!("{} (after: {earlier})", self.0))
+    }
+}
 
 /// An error of another type than the function's, which `?` converts.
 #[derive(Debug)]
@@ -1565,5 +1620,66 @@ fn rule_20_with_suppresses_then_a_cancellation_cancels_both() {
             "cancel 1 got 101",
         ],
         Ended::Cancelled,
+    );
+}
+
+/// Two managers in the slots of the outermost level (a generator, then a
+/// hand-written one), the second as told; the block as told.
+fn two(
+    second_enter: Step,
+    second_exit: ExitStep,
+    first_exit: ExitStep,
+    block: BlockEnd,
+) -> Scenario {
+    Scenario {
+        flavour: Flavour::Result,
+        levels: vec![Level {
+            plain: vec![
+                manager(1, G, S::Succeed, first_exit),
+                manager(2, H, second_enter, second_exit),
+            ],
+            stacked: vec![],
+        }],
+        closure: None,
+        block,
+    }
+}
+
+#[test]
+fn cancellation_during_enter_cancels_the_managers_entered_before() {
+    hand_checked(
+        &two(S::Hang, X::Propagate, X::Propagate, B::Complete),
+        &["enter 1", "enter 2 hangs", "dropped 1 got 100"],
+        Ended::Cancelled,
+    );
+}
+
+#[test]
+fn cancellation_during_exit_leaves_that_exit_and_cancels_the_outer_managers() {
+    hand_checked(
+        &two(S::Succeed, X::Hang, X::Propagate, B::Complete),
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "exit 2 got 201 saw completed",
+            "dropped 1 got 101",
+        ],
+        Ended::Cancelled,
+    );
+}
+
+#[test]
+fn a_block_error_and_two_failing_exits_chain_in_order() {
+    hand_checked(
+        &two(S::Succeed, X::Fail, X::Fail, B::Fail),
+        &[
+            "enter 1",
+            "enter 2",
+            "block",
+            "exit 2 got 201 saw failed(block)",
+            "exit 1 got 101 saw failed(exit 2 (after: block))",
+        ],
+        Ended::Failed("exit 1 (after: exit 2 (after: block))".to_string()),
     );
 }
