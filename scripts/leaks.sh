@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the cancellation (and shutdown), panic, exit-stack and `Send` tests
+# Runs the cancellation (in the block, and shielded steps during enter and
+# exit; shutdown), panic, exit-stack, kept-error and `Send` tests
 # under valgrind memcheck and prints a one-line verdict: cancelled futures,
 # detached exits, dropped stacks and caught panics must leak nothing.
 set -euo pipefail
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "leaks: valgrind not installed (apt-get install valgrind)"; exit 1; }
 mkdir -p target
 total=0
-for test in cancellation cancel_shutdown panics exit_stack exit_stack_chains send; do
+for test in cancellation cancellation_shielded cancel_shutdown panics exit_stack exit_stack_chains suppressed_errors send; do
   binary=$(cargo test --test "$test" --no-run --message-format=json 2>/dev/null \
     | grep -o '"executable":"[^"]*"' | cut -d'"' -f4 | grep "/$test-" | tail -n 1)
   valgrind --leak-check=full --show-leak-kinds=definite,indirect \
