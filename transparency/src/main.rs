@@ -467,6 +467,9 @@ tokio = {{ version = "={version}", features = ["full", "test-util"] }}
 [dev-dependencies]
 async-with = {{ path = {runtime:?} }}
 async-stream = "0.3"
+# tokio's own dependencies, which its tests use by name.
+bytes = "1"
+pin-project-lite = "0.2"
 futures = {{ version = "0.3.0", features = ["async-await"] }}
 futures-concurrency = "7.6.3"
 futures-test = "0.3.31"
