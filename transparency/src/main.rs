@@ -787,10 +787,18 @@ fn build(work: &Path, target_dir: &Path) -> Result<Build, String> {
                 if spans.is_empty() && text.starts_with("aborting due to") {
                     continue;
                 }
-                let message = match m.get("code").get("code").str() {
+                let mut message = match m.get("code").get("code").str() {
                     Some(code) => format!("error[{code}]: {text}"),
                     None => format!("error: {text}"),
                 };
+                // The primary span's label says what was expected and found.
+                let span_label = spans
+                    .iter()
+                    .find(|s| s.get("is_primary").bool())
+                    .and_then(|s| s.get("label").str());
+                if let Some(span_label) = span_label.filter(|l| !l.is_empty()) {
+                    message = format!("{message} ({span_label})");
+                }
                 let mut files = Vec::new();
                 spans_files(work, spans, &mut files);
                 b.failed_targets.insert(label.clone());
