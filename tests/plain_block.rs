@@ -294,3 +294,47 @@ fn a_jump_out_of_the_block_with_the_value_typed_by_a_let() {
     });
     assert_eq!(all, [vec!["0", "1"], vec!["0"]]);
 }
+
+/// The enclosing future is `Send` exactly when it would be without the
+/// macro: a block that awaits nothing borrows its locals only while it
+/// runs (a `std::sync::mpsc::Receiver` is `Send` but not `Sync`; so are
+/// `Cell` and `RefCell`).
+async fn receive(rx: std::sync::mpsc::Receiver<u32>) -> Option<u32> {
+    let value = async_with!(_s = nullcontext(()) => { rx.recv().ok() });
+    tokio::task::yield_now().await;
+    value
+}
+
+async fn count_in_a_cell(n: u32) -> u32 {
+    let seen = std::cell::Cell::new(0);
+    let doubled = std::cell::RefCell::new(Vec::new());
+    for i in 0..n {
+        async_with!(_s = nullcontext(()) => {
+            seen.set(seen.get() + 1);
+            doubled.borrow_mut().push(i * 2);
+        });
+        tokio::task::yield_now().await;
+    }
+    seen.get() + doubled.borrow().iter().sum::<u32>()
+}
+
+#[test]
+fn a_block_that_awaits_nothing_keeps_the_future_send() {
+    fn assert_send<F: Send>(future: F) -> F {
+        future
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    tx.send(5).unwrap();
+    let received = runtime
+        .block_on(async { tokio::spawn(assert_send(receive(rx))).await })
+        .unwrap();
+    assert_eq!(received, Some(5));
+    let counted = runtime
+        .block_on(async { tokio::spawn(assert_send(count_in_a_cell(3))).await })
+        .unwrap();
+    assert_eq!(counted, 3 + 2 + 4); // three turns, then 0 + 2 + 4
+}

@@ -233,7 +233,25 @@ fn expand_one(
     // A block with no way out but its end needs no flow enum: exit sees
     // `Completed` (or the panic, or a failure if the value is `Err`), the
     // block's value is the macro's.
+    // A block that awaits nothing runs as a closure called at once: nothing
+    // it borrows is then held across an await of the enclosing future, so
+    // that future is `Send` exactly when it is without the macro (an
+    // `async` block borrowing a `!Sync` local, a `std::sync::mpsc::Receiver`,
+    // would make it `!Send`).
+    let sync = !may_await(quote::ToTokens::to_token_stream(body));
+    let block_runs = |contents: TokenStream| {
+        if sync {
+            quote!(#private::catch_unwind_now(|| { #contents }))
+        } else {
+            quote!(#private::catch_unwind(async { #contents }) #await_)
+        }
+    };
+
     if sites.is_empty() {
+        let run_block = block_runs(quote! {
+            #bind
+            #private::typed(#value_type, #body)
+        });
         // The block's value is kept only where exit's outcome looked at it
         // (its type is known then).
         let kept_value = if tail.is_some() {
@@ -263,11 +281,7 @@ fn expand_one(
                     #err(#error) => #raise,
                 };
                 #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
-                let mut #ended = #private::catch_unwind(async {
-                    #bind
-                    #private::typed(#value_type, #body)
-                })
-                #await_;
+                let mut #ended = #run_block;
                 let #exited = #exit(#private::outcome(&mut #ended, #of_tail)) #await_;
                 match #private::after_exit(#ended, #exited) {
                     #ok((#value, _)) => #value,
@@ -485,6 +499,11 @@ fn expand_one(
         quote!(_)
     };
 
+    let run_block = block_runs(quote! {
+        #bind
+        let #value = #private::typed(#value_type, #body);
+        #flow::Value(#value)
+    });
     let expansion = quote! {
         let mut #scope = #new_scope;
         let #target = match #enter {
@@ -496,12 +515,7 @@ fn expand_one(
             #(#variants),*
         }
         #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
-        let mut #ended = #private::catch_unwind(async {
-            #bind
-            let #value = #private::typed(#value_type, #body);
-            #flow::Value(#value)
-        })
-        #await_;
+        let mut #ended = #run_block;
         #return_hint
         let #exited = #exit_after(&mut #ended, #outcome_of_flow) #await_;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
@@ -529,6 +543,58 @@ fn expand_one(
         witness_decl,
         labelled,
     )
+}
+
+/// Whether `tokens` may await: an `await` anywhere, or a macro other than
+/// std's that cannot (its expansion may hold one: `select!`, `join!`).
+/// Only decides how the block runs; "may" is always safe.
+fn may_await(tokens: TokenStream) -> bool {
+    const CANNOT_AWAIT: &[&str] = &[
+        "assert",
+        "assert_eq",
+        "assert_ne",
+        "column",
+        "concat",
+        "dbg",
+        "debug_assert",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "env",
+        "eprint",
+        "eprintln",
+        "file",
+        "format",
+        "format_args",
+        "line",
+        "matches",
+        "module_path",
+        "panic",
+        "print",
+        "println",
+        "stringify",
+        "todo",
+        "unimplemented",
+        "unreachable",
+        "vec",
+        "write",
+        "writeln",
+    ];
+    let tokens: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+    tokens.iter().enumerate().any(|(index, token)| match token {
+        proc_macro2::TokenTree::Ident(ident) if ident == "await" => true,
+        proc_macro2::TokenTree::Ident(ident) => {
+            let is_macro = matches!(
+                tokens.get(index + 1),
+                Some(proc_macro2::TokenTree::Punct(bang)) if bang.as_char() == '!'
+            ) && matches!(
+                tokens.get(index + 2),
+                Some(proc_macro2::TokenTree::Group(_))
+            );
+            is_macro && !CANNOT_AWAIT.contains(&ident.to_string().as_str())
+        }
+        proc_macro2::TokenTree::Group(group) => may_await(group.stream()),
+        _ => false,
+    })
 }
 
 /// The expansion's outer block. The type the context expects of the

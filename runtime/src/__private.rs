@@ -16,7 +16,9 @@ use crate::{AsyncContextManager, ByRef, ExitAction, Failure, PinnedContextManage
 
 pub use crate::executor::block_on;
 pub use crate::generator::{BodyFn, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
-pub use crate::protocol::{CatchUnwind, Ended, Scope, after_exit, catch_unwind, outcome, scope};
+pub use crate::protocol::{
+    CatchUnwind, Ended, Scope, after_exit, catch_unwind, catch_unwind_now, outcome, scope,
+};
 pub use crate::suppressed::keep;
 pub use async_with_macros::async_with;
 pub use core::pin::pin;

@@ -220,6 +220,13 @@ fn run_cancel_hook(hook: impl FnOnce()) {
     }
 }
 
+/// Runs `block` now, catching its panic: a block with no await, run as a
+/// closure (what [`catch_unwind`] is for a block that awaits).
+#[inline(always)]
+pub fn catch_unwind_now<V>(block: impl FnOnce() -> V) -> Ended<V> {
+    std::panic::catch_unwind(AssertUnwindSafe(block))
+}
+
 /// Polls `future`, catching a panic of any poll: the block's future, so
 /// that exit sees the panic before it resumes.
 pub fn catch_unwind<F: Future>(future: F) -> CatchUnwind<F> {

@@ -21,17 +21,16 @@ async fn golden() -> Result<u64, Error> {
                 }
             };
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
-            let mut ended = ::async_with::__private::catch_unwind(async {
-                    #[allow(unused_mut)]
-                    let conn = target;
-                    ::async_with::__private::typed(
-                        value_type,
-                        {
-                            conn.touch();
-                        },
-                    )
-                })
-                .await;
+            let mut ended = ::async_with::__private::catch_unwind_now(|| {
+                #[allow(unused_mut)]
+                let conn = target;
+                ::async_with::__private::typed(
+                    value_type,
+                    {
+                        conn.touch();
+                    },
+                )
+            });
             let exited = scope
                 .as_mut()
                 .exit(

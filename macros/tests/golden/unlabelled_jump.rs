@@ -18,21 +18,20 @@ async fn golden() -> Result<u64, Error> {
             Exit0,
         }
         #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
-        let mut ended = ::async_with::__private::catch_unwind(async {
-                #[allow(unused_mut)]
-                let conn = target;
-                let value = ::async_with::__private::typed(
-                    value_type,
-                    {
-                        if conn.is_empty() {
-                            return AsyncWithFlow0::Exit0;
-                        }
-                        conn.len()
-                    },
-                );
-                AsyncWithFlow0::Value(value)
-            })
-            .await;
+        let mut ended = ::async_with::__private::catch_unwind_now(|| {
+            #[allow(unused_mut)]
+            let conn = target;
+            let value = ::async_with::__private::typed(
+                value_type,
+                {
+                    if conn.is_empty() {
+                        return AsyncWithFlow0::Exit0;
+                    }
+                    conn.len()
+                },
+            );
+            AsyncWithFlow0::Value(value)
+        });
         let exited = scope
             .as_mut()
             .exit_after(
