@@ -338,3 +338,31 @@ fn a_block_that_awaits_nothing_keeps_the_future_send() {
         .unwrap();
     assert_eq!(counted, 3 + 2 + 4); // three turns, then 0 + 2 + 4
 }
+
+/// The documented fix for a block that awaits after using a `!Sync`
+/// local: move the local into the block.
+async fn receive_then_await(rx: std::sync::mpsc::Receiver<u32>) -> Option<u32> {
+    async_with!(_s = nullcontext(()) => {
+        let rx = rx;
+        let value = rx.recv().ok();
+        tokio::task::yield_now().await;
+        value
+    })
+}
+
+#[test]
+fn a_block_that_awaits_owns_a_moved_local_and_stays_send() {
+    fn assert_send<F: Send>(future: F) -> F {
+        future
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    tx.send(8).unwrap();
+    let received = runtime
+        .block_on(async { tokio::spawn(assert_send(receive_then_await(rx))).await })
+        .unwrap();
+    assert_eq!(received, Some(8));
+}
