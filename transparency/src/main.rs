@@ -124,6 +124,28 @@ const EXCLUDED: &[(&str, &str, &str)] = &[
     ("tokio", "tracing_task", "task_big_spawn_sizes_recorded"),
 ];
 
+/// Files that fail to build wrapped for a reason the README documents as a
+/// limit of stable Rust, with its one-line fix (issue 23's residue). They
+/// still count as failing in the figures; the run fails only for a file
+/// not listed here (a new shape), or for a test that fails wrapped.
+/// (corpus, file, the limit)
+const KNOWN_RESIDUE: &[(&str, &str, &str)] = &[
+    // `let res = async { select! { .., ret = rx => ret.unwrap() } }` whose
+    // value's type only `assert_eq!(1, res)` after the macro fixes.
+    (
+        "tokio",
+        "tests/macros_select.rs",
+        "a block value typed only by code after the macro",
+    ),
+    // A spawned block that reads a pipe (`.await`) after using a
+    // `std::sync::mpsc::Receiver` (`Send`, not `Sync`).
+    (
+        "tokio",
+        "tests/rt_unstable_eager_driver_handoff.rs",
+        "a block that awaits after using a !Sync local",
+    ),
+];
+
 /// Tests not run at all: (corpus, test target, test name).
 const SKIPPED: &[(&str, &str, &str)] = &[
     // trybuild's compile-fail suite of `tests/ui/` (fixtures expected to
@@ -255,9 +277,25 @@ fn main() -> ExitCode {
     );
     println!("(total: {:.0} s)", start.elapsed().as_secs_f64());
     let full = total.files_ok == total.files && total.tests_ok == total.tests;
+    // Only the documented residue may fail: every file that failed to build
+    // wrapped is a known one, and every test that ran wrapped passed.
+    let only_residue = total.failed_tests.is_empty()
+        && total.failing_files.iter().all(|(corpus, file)| {
+            KNOWN_RESIDUE
+                .iter()
+                .any(|&(c, f, _)| c == corpus && f == file)
+        });
+    for (corpus, file) in &total.failing_files {
+        if let Some((_, _, why)) = KNOWN_RESIDUE
+            .iter()
+            .find(|&&(c, f, _)| c == corpus && f == file)
+        {
+            println!("known residue ({corpus}): {file}: {why} (README, limits)");
+        }
+    }
     if broken {
         ExitCode::from(2)
-    } else if full || opts.report_only {
+    } else if full || only_residue || opts.report_only {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -266,6 +304,8 @@ fn main() -> ExitCode {
 
 #[derive(Default)]
 struct Report {
+    /// The corpus of one run (empty for the total).
+    corpus: String,
     files: usize,
     files_ok: usize,
     tests: usize,
@@ -281,6 +321,9 @@ struct Report {
     failed_tests: Vec<String>,
     /// Tests that pass unwrapped whose file failed to build wrapped.
     tests_unwrapped: usize,
+    /// (corpus, file) of each file that failed to build wrapped, over
+    /// every run added up.
+    failing_files: Vec<(String, String)>,
     excluded: Vec<String>,
 }
 
@@ -293,6 +336,13 @@ impl Report {
         self.tests_unwrapped += other.tests_unwrapped;
         self.bodies += other.bodies;
         self.bodies_ok += other.bodies_ok;
+        self.failed_tests.extend(other.failed_tests.iter().cloned());
+        self.failing_files
+            .extend(other.failing_files.iter().cloned());
+        for file in other.errors.keys() {
+            self.failing_files
+                .push((other.corpus.clone(), file.clone()));
+        }
     }
 
     fn print(&self) {
@@ -543,7 +593,10 @@ fn run(
         &[]
     };
 
-    let mut report = Report::default();
+    let mut report = Report {
+        corpus: corpus.name.to_string(),
+        ..Report::default()
+    };
     let mut files = Vec::new();
     for dir in corpus.dirs {
         rust_files(&work, &work.join(dir), &mut files);
