@@ -26,6 +26,10 @@
 //! second connection can update the rows within a short `lock_timeout`; (e)
 //! exactly one detached step ran, and completed (the process-wide counts:
 //! the cases run one after another in this file's only test).
+//!
+//! A last case holds a query past the detached step's deadline: the step is
+//! counted as timed out, and once the query ends, sqlx's own queued
+//! `ROLLBACK` leaves the same (a) to (d).
 
 use std::future::{Future, pending};
 use std::net::SocketAddr;
@@ -322,8 +326,25 @@ async fn connect(url: &str, name: &str) -> PgConnection {
 }
 
 /// One case; returns what it saw, for the summary.
-async fn case(url: &str, index: usize, manager: Manager, point: Point, cancel: Cancel) {
-    let name = format!("awpg_{manager:?}_{point:?}_{cancel:?}").to_lowercase();
+///
+/// With `past_deadline`, the point is let go only after the detached
+/// step's deadline: the step is dropped there (counted as timed out), and
+/// what is left of the transaction is sqlx's own (its `Transaction`'s drop
+/// queues a `ROLLBACK`, which the pool sends when the connection comes
+/// back, once the held statement has ended).
+async fn case(
+    url: &str,
+    index: usize,
+    manager: Manager,
+    point: Point,
+    cancel: Cancel,
+    past_deadline: bool,
+) {
+    let name = format!(
+        "awpg_{manager:?}_{point:?}_{cancel:?}{}",
+        if past_deadline { "_past_deadline" } else { "" }
+    )
+    .to_lowercase();
     let key = 4_000 + index as i64; // the advisory lock the `COMMIT` trigger waits for
     let mut admin = connect(url, &format!("{name}_admin")).await;
     sqlx::raw_sql(&format!(
@@ -450,6 +471,14 @@ async fn case(url: &str, index: usize, manager: Manager, point: Point, cancel: C
     }
     let cancelled_at = Instant::now();
 
+    if past_deadline {
+        tokio::time::sleep(DEADLINE + Duration::from_millis(200)).await;
+        assert_eq!(
+            cancelled_exits().in_flight,
+            0,
+            "{name}: dropped at the deadline"
+        );
+    }
     // Let the point go: the detached step finishes it.
     match point {
         Point::Begin => {
@@ -475,10 +504,12 @@ async fn case(url: &str, index: usize, manager: Manager, point: Point, cancel: C
         0,
         "{name}: a detached step still running"
     );
-    assert!(
-        cancelled_at.elapsed() < DEADLINE,
-        "{name}: within the deadline"
-    );
+    if !past_deadline {
+        assert!(
+            cancelled_at.elapsed() < DEADLINE,
+            "{name}: within the deadline"
+        );
+    }
 
     // (e) Exactly one detached step, and it completed.
     let after = cancelled_exits();
@@ -491,17 +522,32 @@ async fn case(url: &str, index: usize, manager: Manager, point: Point, cancel: C
     );
     assert_eq!(
         delta,
-        (1, 1, 0, 0, 0),
+        if past_deadline {
+            (1, 0, 0, 1, 0)
+        } else {
+            (1, 1, 0, 0, 0)
+        },
         "{name}: (spawned, completed, failed, timed out, abandoned)"
     );
 
-    // (a) No session of the pool left inside a transaction.
-    let open: Vec<_> = sessions(&mut observer, &name)
-        .await
-        .into_iter()
-        .filter(|(_, state, _, _)| state.starts_with("idle in transaction"))
-        .collect();
-    assert!(open.is_empty(), "{name}: {open:?}");
+    // (a) No session of the pool left inside a transaction (past the
+    // deadline, once sqlx has sent its queued `ROLLBACK`: within a second).
+    let started = Instant::now();
+    loop {
+        let open: Vec<_> = sessions(&mut observer, &name)
+            .await
+            .into_iter()
+            .filter(|(_, state, _, _)| state.starts_with("idle in transaction"))
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        assert!(
+            past_deadline && started.elapsed() < Duration::from_secs(1),
+            "{name}: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 
     // (b) Nothing written is visible, unless the cancellation arrived
     // during `COMMIT`, which the shielded exit finished: then all of it.
@@ -576,10 +622,20 @@ async fn a_transaction_cancelled_at_each_await_point_leaves_postgres_clean() {
                 Cancel::Abort,
                 Cancel::HangUp,
             ] {
-                case(&url, index, manager, point, cancel).await;
+                case(&url, index, manager, point, cancel, false).await;
                 index += 1;
             }
         }
     }
     assert_eq!(index, 40);
+    // The deadline: a query held past it.
+    case(
+        &url,
+        index,
+        Manager::PoolTransaction,
+        Point::Query,
+        Cancel::Abort,
+        true,
+    )
+    .await;
 }
