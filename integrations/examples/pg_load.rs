@@ -520,11 +520,6 @@ struct RouteTotals {
 
 fn main() {
     let args = args();
-    let server = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -551,33 +546,7 @@ fn main() {
     });
 
     // The server, on its own runtime.
-    let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
-    let (addr, served) = server.block_on(async {
-        let mut pools = Vec::new();
-        for (route, counts) in ROUTES.iter().zip(&counts) {
-            pools.push(pool(&url, route, counts.clone()).await);
-        }
-        let app = Arc::new(App {
-            pools,
-            counts: counts.clone(),
-        });
-        let router = Router::new()
-            .route("/generator/{request}", get(generator_route))
-            .route("/pool_transaction/{request}", get(pool_transaction_route))
-            .route("/plain_sqlx/{request}", get(plain_sqlx_route))
-            .with_state(app);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let served = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown_signal.await;
-                })
-                .await
-                .unwrap()
-        });
-        (addr, served)
-    });
+    let (server, addr, shutdown, served) = start_server(&url, &counts);
 
     println!(
         "pg_load: {} requests per route, concurrency {}, {:.0}% hang-ups, {} rounds, pool of {} per route, seed {}",
@@ -797,17 +766,102 @@ fn main() {
     );
 
     // Shutdown under load: all three routes, then a graceful shutdown with
-    // requests in flight, then the runtime is dropped.
+    // requests in flight, then the runtime is dropped; then the same on a
+    // fresh server dropped without a graceful shutdown.
+    let first = 3 * (WARM_UP + args.requests) + 1;
+    shutdown_under_load(
+        &args,
+        &client,
+        &url,
+        server,
+        addr,
+        Some((shutdown, served)),
+        first,
+    );
+    let (server, addr, _shutdown, _served) = start_server(&url, &counts);
+    shutdown_under_load(
+        &args,
+        &client,
+        &url,
+        server,
+        addr,
+        None,
+        first + 100_000_000,
+    );
+}
+
+type Server = (
+    tokio::runtime::Runtime,
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+/// The three routes on 127.0.0.1, served on a runtime of their own (two
+/// workers), with a graceful shutdown signal.
+fn start_server(url: &str, counts: &[Arc<Counts>]) -> Server {
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (shutdown, shutdown_signal) = tokio::sync::oneshot::channel::<()>();
+    let (addr, served) = server.block_on(async {
+        let mut pools = Vec::new();
+        for (route, counts) in ROUTES.iter().zip(counts) {
+            pools.push(pool(url, route, counts.clone()).await);
+        }
+        let app = Arc::new(App {
+            pools,
+            counts: counts.to_vec(),
+        });
+        let router = Router::new()
+            .route("/generator/{request}", get(generator_route))
+            .route("/pool_transaction/{request}", get(pool_transaction_route))
+            .route("/plain_sqlx/{request}", get(plain_sqlx_route))
+            .with_state(app);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown_signal.await;
+                })
+                .await
+                .unwrap()
+        });
+        (addr, served)
+    });
+    (server, addr, shutdown, served)
+}
+
+/// Load on all three routes (hang-ups included) for 500 ms, then, with
+/// `graceful`, axum's graceful shutdown (bounded, 10 s), then the server's
+/// runtime is dropped, with no `wait_for_cancelled_exits` on purpose: what
+/// it drops is reported as abandoned. Then the server is asked what was
+/// left.
+fn shutdown_under_load(
+    args: &Args,
+    client: &tokio::runtime::Runtime,
+    url: &str,
+    server: tokio::runtime::Runtime,
+    addr: SocketAddr,
+    graceful: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    )>,
+    first: u64,
+) {
     let before = cancelled_exits();
     let stop = Arc::new(AtomicBool::new(false));
-    let (in_flight_at_shutdown, graceful) = client.block_on(async {
-        let mut load = Vec::new();
+    let mut load = Vec::new();
+    let how = client.block_on(async {
         for (r, route) in ROUTES.into_iter().enumerate() {
             load.push(tokio::spawn(drive(
                 Drive {
                     addr,
                     route,
-                    first: 3 * (WARM_UP + args.requests) + 1 + 10_000_000 * r as u64,
+                    first: first + 10_000_000 * r as u64,
                     n: u64::MAX,
                     concurrency: args.concurrency / 3 + 1,
                     hang_up: args.hang_up,
@@ -819,26 +873,34 @@ fn main() {
             )));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let signalled = Instant::now();
-        let _ = shutdown.send(());
-        let graceful = tokio::time::timeout(Duration::from_secs(10), served).await;
+        match graceful {
+            Some((shutdown, served)) => {
+                let signalled = Instant::now();
+                let _ = shutdown.send(());
+                let ended = tokio::time::timeout(Duration::from_secs(10), served).await;
+                format!(
+                    "graceful shutdown {} in {:.0} ms, detached exits then in flight: {}; then the runtime dropped",
+                    if ended.is_ok() { "finished" } else { "timed out" },
+                    signalled.elapsed().as_secs_f64() * 1e3,
+                    cancelled_exits().in_flight
+                )
+            }
+            None => format!(
+                "runtime dropped with requests in flight, no graceful shutdown (detached exits in flight: {})",
+                cancelled_exits().in_flight
+            ),
+        }
+    });
+    drop(server);
+    let after = cancelled_exits();
+    let [spawned, completed, failed, timed_out, abandoned] = delta(after, before);
+    let (sent, open, sessions) = client.block_on(async {
         stop.store(true, Relaxed);
         let mut sent = 0;
         for task in load {
             sent += task.await.unwrap().sent;
         }
-        (
-            cancelled_exits().in_flight,
-            (graceful.is_ok(), signalled.elapsed(), sent),
-        )
-    });
-    // No `wait_for_cancelled_exits` here on purpose: what the runtime drops
-    // is reported as abandoned.
-    drop(server);
-    let after = cancelled_exits();
-    let [spawned, completed, failed, timed_out, abandoned] = delta(after, before);
-    let (open, sessions) = client.block_on(async {
-        let mut stats = PgConnection::connect_with(&options(&url, "pg_load_stats")).await.unwrap();
+        let mut stats = PgConnection::connect_with(&options(url, "pg_load_stats")).await.unwrap();
         // The server notices the closed connections.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let row = sqlx::raw_sql(
@@ -848,17 +910,12 @@ fn main() {
         .fetch_one(&mut stats)
         .await
         .unwrap();
-        (row.get::<i64, _>(0), row.get::<i64, _>(1))
+        (sent, row.get::<i64, _>(0), row.get::<i64, _>(1))
     });
     println!(
-        "\nshutdown under load: {} requests sent; graceful shutdown {} in {:.0} ms; detached exits in flight when it \
-         ended {}; detached during the phase spawned {spawned}, completed {completed}, failed {failed}, timed out \
-         {timed_out}, abandoned {abandoned} (spawned = sum: {}); after the runtime was dropped: {open} sessions idle in \
-         transaction, {sessions} sessions of the pools left",
-        graceful.2,
-        if graceful.0 { "finished" } else { "timed out" },
-        graceful.1.as_secs_f64() * 1e3,
-        in_flight_at_shutdown,
+        "\nshutdown under load: {sent} requests sent; {how}; detached exits during the phase: spawned {spawned}, \
+         completed {completed}, failed {failed}, timed out {timed_out}, abandoned {abandoned} (all accounted for: {}); \
+         after the runtime was dropped: {open} sessions idle in transaction, {sessions} sessions of the pools left",
         spawned == completed + failed + timed_out + abandoned,
     );
 }
