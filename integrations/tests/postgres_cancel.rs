@@ -55,16 +55,48 @@ const DEADLINE: Duration = Duration::from_secs(2);
 /// How long to wait for the transaction to reach the point under test.
 const REACH: Duration = Duration::from_secs(10);
 
-/// The server's URL, or a failure saying how to start one.
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| {
+/// The server's URL: `DATABASE_URL` (what `.ci/run` sets), else a
+/// throwaway server this test starts with `scripts/postgres.sh` and stops
+/// when the returned guard drops, so that `cargo test --workspace` works on
+/// a fresh machine too. Never skipped: a server that cannot be had is a
+/// failure saying how to start one.
+fn database_url() -> (String, Option<StartedServer>) {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return (url, None);
+    }
+    let started = postgres_script("start").unwrap_or_else(|why| {
         panic!(
-            "DATABASE_URL is not set: these tests need a PostgreSQL server. Start one with \
-             `scripts/postgres.sh start` and run them with \
+            "DATABASE_URL is not set and no PostgreSQL server could be started ({why}). \
+             Start one with `scripts/postgres.sh start` and run these tests with \
              `DATABASE_URL=$(scripts/postgres.sh url) cargo test -p async-with-integrations --test postgres_cancel` \
              (`scripts/postgres.sh stop` afterwards); .ci/run does both"
         )
-    })
+    });
+    (started, Some(StartedServer))
+}
+
+/// Stops the server [`database_url`] started.
+struct StartedServer;
+
+impl Drop for StartedServer {
+    fn drop(&mut self) {
+        let _ = postgres_script("stop");
+    }
+}
+
+/// Runs `scripts/postgres.sh COMMAND`; its last line of output.
+fn postgres_script(command: &str) -> Result<String, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+    let output = std::process::Command::new("bash")
+        .arg(script)
+        .arg(command)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    Ok(stdout.lines().last().unwrap_or_default().trim().to_string())
 }
 
 /// The README's generator, owning its pool (`'static`, so that it can be
@@ -597,7 +629,7 @@ async fn case(
 /// Every case, one after another (the counts are process-wide).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_cancelled_at_each_await_point_leaves_postgres_clean() {
-    let url = database_url();
+    let (url, _server) = database_url();
     // The check of (c) itself: it sees a transaction that only began.
     let mut check = connect(&url, "awpg_check").await;
     assert!(next_user(&mut check).await.1, "outside a transaction");
