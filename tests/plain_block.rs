@@ -318,24 +318,27 @@ async fn count_in_a_cell(n: u32) -> u32 {
     seen.get() + doubled.borrow().iter().sum::<u32>()
 }
 
-#[test]
-fn a_block_that_awaits_nothing_keeps_the_future_send() {
-    fn assert_send<F: Send>(future: F) -> F {
-        future
-    }
+/// `future` spawned on a multi-thread runtime (which requires `Send`).
+fn spawned<F>(future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .build()
         .unwrap();
+    runtime
+        .block_on(async { tokio::spawn(future).await })
+        .unwrap()
+}
+
+#[test]
+fn a_block_that_awaits_nothing_keeps_the_future_send() {
     let (tx, rx) = std::sync::mpsc::channel();
     tx.send(5).unwrap();
-    let received = runtime
-        .block_on(async { tokio::spawn(assert_send(receive(rx))).await })
-        .unwrap();
-    assert_eq!(received, Some(5));
-    let counted = runtime
-        .block_on(async { tokio::spawn(assert_send(count_in_a_cell(3))).await })
-        .unwrap();
+    assert_eq!(spawned(receive(rx)), Some(5));
+    let counted = spawned(count_in_a_cell(3));
     assert_eq!(counted, 3 + 2 + 4); // three turns, then 0 + 2 + 4
 }
 
@@ -352,17 +355,7 @@ async fn receive_then_await(rx: std::sync::mpsc::Receiver<u32>) -> Option<u32> {
 
 #[test]
 fn a_block_that_awaits_owns_a_moved_local_and_stays_send() {
-    fn assert_send<F: Send>(future: F) -> F {
-        future
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     tx.send(8).unwrap();
-    let received = runtime
-        .block_on(async { tokio::spawn(assert_send(receive_then_await(rx))).await })
-        .unwrap();
-    assert_eq!(received, Some(8));
+    assert_eq!(spawned(receive_then_await(rx)), Some(8));
 }
