@@ -55,8 +55,7 @@ impl<'a, T: ?Sized + Send> SendContextManager for &'a Mutex<T> {
         guard: MutexGuard<'a, T>,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, Infallible> {
-        drop(guard);
-        Ok(ExitAction::Propagate)
+        released(guard)
     }
 }
 
@@ -143,8 +142,7 @@ impl<'a, T: ?Sized + Send + Sync> SendContextManager for ReadLock<'a, T> {
         guard: RwLockReadGuard<'a, T>,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, Infallible> {
-        drop(guard);
-        Ok(ExitAction::Propagate)
+        released(guard)
     }
 }
 
@@ -162,8 +160,7 @@ impl<'a, T: ?Sized + Send + Sync> SendContextManager for WriteLock<'a, T> {
         guard: RwLockWriteGuard<'a, T>,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, Infallible> {
-        drop(guard);
-        Ok(ExitAction::Propagate)
+        released(guard)
     }
 }
 
@@ -206,8 +203,7 @@ impl<'a> SendContextManager for &'a Semaphore {
         permit: SemaphorePermit<'a>,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, AcquireError> {
-        drop(permit);
-        Ok(ExitAction::Propagate)
+        released(permit)
     }
 }
 
@@ -246,8 +242,7 @@ impl SendContextManager for Arc<Semaphore> {
         permit: OwnedSemaphorePermit,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, AcquireError> {
-        drop(permit);
-        Ok(ExitAction::Propagate)
+        released(permit)
     }
 }
 
@@ -344,8 +339,7 @@ impl<'a> SendContextManager for Permits<'a> {
         permit: SemaphorePermit<'a>,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, AcquireError> {
-        drop(permit);
-        Ok(ExitAction::Propagate)
+        released(permit)
     }
 }
 
@@ -362,7 +356,14 @@ impl SendContextManager for OwnedPermits {
         permit: OwnedSemaphorePermit,
         _outcome: Outcome<'_>,
     ) -> Result<ExitAction, AcquireError> {
-        drop(permit);
-        Ok(ExitAction::Propagate)
+        released(permit)
     }
+}
+
+/// Exit of every primitive: the guard or permit is released (dropped),
+/// whatever the outcome.
+#[inline]
+fn released<E>(held: impl Sized) -> Result<ExitAction, E> {
+    drop(held);
+    Ok(ExitAction::Propagate)
 }
