@@ -19,6 +19,14 @@ use crate::parse::{self, AsyncWith, Manager};
 use crate::raise;
 use crate::rewrite::{self, Site};
 
+/// `async_with!($crate; INPUT)`: the expansion, or one `compile_error!`.
+/// The entry point as a `proc_macro2` function, for tests and the fuzzer.
+pub fn invocation(tokens: TokenStream) -> TokenStream {
+    syn::parse2::<parse::Invocation>(tokens)
+        .and_then(|parse::Invocation { krate, input }| async_with(input, &krate, 0))
+        .unwrap_or_else(syn::Error::into_compile_error)
+}
+
 /// Expands `input`, `depth` levels inside other `async_with!` blocks of
 /// the same expansion. `krate` is the path of the runtime crate. The
 /// tokens of the expression (parsed again only where an enclosing level
@@ -116,7 +124,7 @@ impl VisitMut for Nested<'_> {
             Stmt::Item(_) => {}
             Stmt::Macro(stmt_mac) => {
                 if let Some(expanded) = self.expand_macro(&mut stmt_mac.mac) {
-                    *stmt = Stmt::Expr(expanded, stmt_mac.semi_token);
+                    *stmt = crate::parse::replaced_macro_stmt(expanded, stmt_mac.semi_token);
                 }
             }
             _ => visit_mut::visit_stmt_mut(self, stmt),

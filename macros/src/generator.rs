@@ -21,10 +21,14 @@ use crate::parse::AsyncWith;
 pub fn async_context(args: TokenStream, item: TokenStream) -> TokenStream {
     let func: ItemFn = match syn::parse2(item.clone()) {
         Ok(func) => func,
-        // Not a function: the item as written, and the parse error.
+        // Not a function: the parse error, and the item as written if it
+        // is one (so that its uses are not reported too).
         Err(error) => {
             let error = error.into_compile_error();
-            return quote!(#error #item);
+            return match syn::parse2::<syn::Item>(item) {
+                Ok(item) => quote!(#error #item),
+                Err(_) => error,
+            };
         }
     };
     let mut errors = Vec::new();
@@ -602,7 +606,7 @@ impl VisitMut for YieldFinder {
             },
             Stmt::Macro(stmt_mac) => {
                 if let Some(replacement) = self.visit_macro_call(&mut stmt_mac.mac) {
-                    *stmt = Stmt::Expr(replacement, stmt_mac.semi_token);
+                    *stmt = crate::parse::replaced_macro_stmt(replacement, stmt_mac.semi_token);
                 }
             }
             _ => visit_mut::visit_stmt_mut(self, stmt),

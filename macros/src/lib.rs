@@ -3,7 +3,11 @@
 //! the generated code names.
 
 mod expand;
+#[cfg(test)]
+mod fuzz;
 mod generator;
+#[cfg(test)]
+mod growth;
 mod macro_args;
 mod parse;
 mod raise;
@@ -17,10 +21,7 @@ use proc_macro::TokenStream;
 /// re-exported dependency works.
 #[proc_macro]
 pub fn async_with(input: TokenStream) -> TokenStream {
-    let parse::Invocation { krate, input } = syn::parse_macro_input!(input as parse::Invocation);
-    expand::async_with(input, &krate, 0)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand::invocation(input.into()).into()
 }
 
 /// `@asynccontextmanager` for Rust. Documented in the `async-with` crate, which re-exports it.

@@ -3,8 +3,8 @@
 
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use syn::parse::discouraged::Speculative;
-use syn::parse::{Parse, ParseStream};
-use syn::{Block, Expr, Pat, Token};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Block, Expr, Pat, Stmt, Token};
 
 /// What the runtime's `async_with!` forwards: `$crate; INPUT`.
 pub struct Invocation {
@@ -23,6 +23,16 @@ impl Parse for Invocation {
             }
             krate.extend([input.parse::<TokenTree>()?]);
         }
+        // Only a path makes the generated `#krate::__private::..` paths
+        // Rust (`$crate` is one identifier here).
+        syn::Path::parse_mod_style
+            .parse2(krate.clone())
+            .map_err(|_| {
+                syn::Error::new_spanned(
+                    &krate,
+                    "expected the runtime crate's path before `;` (use `async_with::async_with!`)",
+                )
+            })?;
         input.parse::<Token![;]>()?;
         Ok(Invocation {
             krate,
@@ -187,6 +197,38 @@ impl quote::ToTokens for AsyncWith {
         let body = &self.body;
         tokens.extend(quote::quote!(#(#managers),* => #body));
     }
+}
+
+/// The statement replacing a statement macro by its expansion. A macro
+/// with braces needs no `;` in the middle of a block, but an expression
+/// that is not block-like does: without a `;` it is wrapped in a block,
+/// which keeps its value when it is the tail.
+pub fn replaced_macro_stmt(expansion: Expr, semi: Option<Token![;]>) -> Stmt {
+    let block_like = matches!(
+        expansion,
+        Expr::Block(_)
+            | Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Unsafe(_)
+    );
+    if semi.is_some() || block_like {
+        return Stmt::Expr(expansion, semi);
+    }
+    let block = Block {
+        brace_token: Default::default(),
+        stmts: vec![Stmt::Expr(expansion, None)],
+    };
+    Stmt::Expr(
+        Expr::Block(syn::ExprBlock {
+            attrs: Vec::new(),
+            label: None,
+            block,
+        }),
+        None,
+    )
 }
 
 #[cfg(test)]

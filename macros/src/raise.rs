@@ -72,10 +72,9 @@ pub fn recognise(mac: &Macro) -> Option<Expr> {
     if !is_marker {
         return None;
     }
-    Some(
-        mac.parse_body()
-            .expect("the marker's argument is an expression"),
-    )
+    // Anything else is the user's own call, left for the runtime's
+    // `raise!` to report.
+    mac.parse_body().ok()
 }
 
 /// `tokens` with their hygiene, reported at `span`.

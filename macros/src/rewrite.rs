@@ -371,7 +371,7 @@ impl VisitMut for Rewriter {
             Stmt::Item(_) => {}
             Stmt::Macro(stmt_mac) => {
                 if let Some(expanded) = self.rewrite_macro(&mut stmt_mac.mac) {
-                    *stmt = Stmt::Expr(expanded, stmt_mac.semi_token);
+                    *stmt = crate::parse::replaced_macro_stmt(expanded, stmt_mac.semi_token);
                 }
             }
             _ => visit_mut::visit_stmt_mut(self, stmt),

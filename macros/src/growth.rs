@@ -1,0 +1,77 @@
+//! How the expansion's size and time grow with its input: nesting depth,
+//! managers in one invocation, statements in one block. `scripts/growth.sh`
+//! prints the table (a release build; `cargo test` builds proc macros
+//! unoptimised).
+
+use std::str::FromStr;
+use std::time::Instant;
+
+use proc_macro2::TokenStream;
+
+/// The generated inputs, by shape, for `n`.
+pub fn input(shape: &str, n: usize) -> String {
+    match shape {
+        "nesting" => {
+            let mut block = "{ f(a)?; conn.touch() }".to_string();
+            for level in (1..n).rev() {
+                block = format!("{{ async_with!(c{level} = open() => {block}) }}");
+            }
+            format!("::async_with ; c0 = open() => {block}")
+        }
+        "managers" => {
+            let managers: Vec<String> = (0..n).map(|i| format!("c{i} = open({i})")).collect();
+            format!(
+                "::async_with ; {} => {{ f(a)?; c0.touch() }}",
+                managers.join(", ")
+            )
+        }
+        "statements" => {
+            let statements = "f(a)?; ".repeat(n);
+            format!("::async_with ; c = open() => {{ {statements} c.touch() }}")
+        }
+        _ => unreachable!("{shape}"),
+    }
+}
+
+fn count(tokens: TokenStream) -> usize {
+    tokens
+        .into_iter()
+        .map(|token| match token {
+            proc_macro2::TokenTree::Group(group) => 2 + count(group.stream()),
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Output tokens per input token and microseconds per input token.
+pub fn measure(shape: &str, n: usize) -> (usize, f64, f64) {
+    let input = TokenStream::from_str(&input(shape, n)).expect("lexes");
+    let input_tokens = count(input.clone());
+    let start = Instant::now();
+    let mut runs = 0;
+    let mut output = TokenStream::new();
+    while runs == 0 || (start.elapsed().as_millis() < 200 && runs < 1000) {
+        output = crate::expand::invocation(input.clone());
+        runs += 1;
+    }
+    let micros = start.elapsed().as_secs_f64() * 1e6 / runs as f64;
+    let output_tokens = count(output);
+    (
+        output_tokens,
+        output_tokens as f64 / input_tokens as f64,
+        micros / input_tokens as f64,
+    )
+}
+
+#[test]
+#[ignore = "prints figures: scripts/growth.sh"]
+fn growth_table() {
+    println!("| input | n | output tokens | per input token | µs per input token |");
+    println!("|---|---|---|---|---|");
+    for shape in ["nesting", "managers", "statements"] {
+        for n in [8, 16, 32, 64] {
+            let (tokens, per_token, micros) = measure(shape, n);
+            println!("| {shape} | {n} | {tokens} | {per_token:.1} | {micros:.2} |");
+        }
+    }
+}
