@@ -2,6 +2,7 @@
 //! Use them through that crate, which re-exports them and holds the items
 //! the generated code names.
 
+mod emit;
 mod expand;
 #[cfg(test)]
 mod fuzz;

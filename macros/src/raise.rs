@@ -1,16 +1,11 @@
-//! The `raise!` marker, in one place: how an enter or exit error leaves an
-//! `async_with!` level.
-//!
-//! A level emits `$crate::__private::raise!(error)` (the runtime's macro
-//! returns `error` from the enclosing function, converted like `?`). When
-//! that level is nested in the block of an enclosing level of the same
-//! expansion, the enclosing level's rewriter finds the marker
-//! ([`recognise`]) and turns it into a failure its own exit sees first,
-//! then raises it again itself.
+//! How an enter or exit error leaves the outermost `async_with!` level:
+//! `$crate::__private::raise!(error)` (the runtime's macro returns `error`
+//! from the enclosing function, converted like `?`), or, inside
+//! async-stream's `stream!`/`try_stream!`, to the stream. A nested level's
+//! errors are ways out of the enclosing block (`emit.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
-use syn::{Expr, Macro};
 
 /// The marker raising `error`, reported at `span`: the crate path keeps
 /// its own hygiene (`$crate` resolves where it was written) but is located
@@ -63,20 +58,6 @@ pub fn emit_to_stream(
     }}
 }
 
-/// The raised error, if `mac` is the marker.
-pub fn recognise(mac: &Macro) -> Option<Expr> {
-    let segments = &mac.path.segments;
-    let is_marker = segments.len() >= 2
-        && segments[segments.len() - 1].ident == "raise"
-        && segments[segments.len() - 2].ident == "__private";
-    if !is_marker {
-        return None;
-    }
-    // Anything else is the user's own call, left for the runtime's
-    // `raise!` to report.
-    mac.parse_body().ok()
-}
-
 /// `tokens` with their hygiene, reported at `span`.
 pub fn located_at(tokens: &TokenStream, span: Span) -> TokenStream {
     tokens
@@ -87,36 +68,4 @@ pub fn located_at(tokens: &TokenStream, span: Span) -> TokenStream {
             token
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::recognise;
-    use quote::ToTokens;
-
-    fn raised(mac: &str) -> Option<String> {
-        let mac: syn::Macro = syn::parse_str(mac).expect("a macro call");
-        recognise(&mac).map(|expr| expr.to_token_stream().to_string())
-    }
-
-    #[test]
-    fn the_marker_is_recognised_under_any_crate_path() {
-        // `crate = ..` may name the library by a path of any length.
-        for krate in ["aw", "::async_with", "facade::aw", "a::b::c", "a::b::c::d"] {
-            let mac = format!("{krate}::__private::raise!(error)");
-            assert_eq!(raised(&mac).as_deref(), Some("error"), "{mac}");
-        }
-    }
-
-    #[test]
-    fn other_macros_are_not_the_marker() {
-        for mac in [
-            "raise!(error)",
-            "__private::other!(error)",
-            "a::raise::__private!(error)",
-            "a::__private::b::raise!(error)",
-        ] {
-            assert_eq!(raised(mac), None, "{mac}");
-        }
-    }
 }

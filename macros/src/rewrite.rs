@@ -1,15 +1,16 @@
 //! Rewrites the control flow of an `async_with!` block so that the block can
-//! run as an `async` block (whose panics can be caught) and every way out of
-//! it is replayed after exit.
+//! run as a closure or an `async` block (whose panics can be caught) and
+//! every way out of it is replayed after exit.
 //!
 //! Each `return`, `?`, and `break`/`continue` that leaves the block becomes
-//! `return Flow::Variant(..)` out of the async block; [`Site`] records what
-//! to replay. Closures, async blocks, items and const blocks keep their own
-//! control flow and are not entered. Nested `async_with!` invocations were
-//! expanded before this runs (`expand.rs`), so the jumps their replay code
-//! performs are ordinary jumps here, rewritten in turn (inner exit, then
-//! outer exit, then the jump); their enter and exit errors are `raise!`
-//! markers (`raise.rs`), turned into failures this block's exit sees.
+//! `return Flow::Left(AsyncWithWays::Wn(leave))` out of the closure or
+//! `async` block, `leave` holding its value and how exit sees it (chosen
+//! here, where its type is known); [`Site`] records what to replay.
+//! Closures, async blocks, items and const blocks keep their own control
+//! flow and are not entered. A nested `async_with!` is expanded where the
+//! rewrite meets it (knowing the loops and labels around it), and its
+//! expansion is not looked into again: the ways out it hands on are
+//! already written.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -17,20 +18,20 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, Lifetime, Macro, Stmt};
 
+use crate::emit;
+use crate::expand::{self, Context, Expansion};
 use crate::macro_args::{Args, find_jump};
+use crate::parse::{self, AsyncWith};
 
-/// One way out of the block, in order of first appearance.
+/// One way out of a block.
 pub enum Site {
-    /// `return` (all `return`s share one variant: they have one type), at
-    /// the span of the first one whose value may be an error. `may_fail`
-    /// is false when every `return` is written `return`, `return Ok(..)`
-    /// or `return Some(..)`: their value never is, and exit's outcome needs
-    /// no look at it.
-    Return { span: Span, may_fail: bool },
+    /// `return`, at its span.
+    Return { span: Span },
     /// A `?`, replayed with a `?` carrying the original span.
     Question { span: Span },
-    /// An enter or exit error of a nested manager, replayed with `raise!`.
-    Raise,
+    /// An enter or exit error of a nested level's manager (at its span),
+    /// replayed as the outermost level's own are.
+    Raise { span: Span },
     /// `break` or `continue` to a loop outside the block.
     Jump {
         keyword: TokenStream,
@@ -39,30 +40,42 @@ pub enum Site {
     },
 }
 
-struct Rewriter {
-    /// Name of the block's flow enum.
-    flow: Ident,
-    /// Path of the runtime crate.
-    krate: TokenStream,
-    sites: Vec<Site>,
-    /// Index of the shared `Return` site, once used.
-    return_site: Option<usize>,
+struct Rewriter<'a> {
+    expansion: &'a mut Expansion,
+    /// The blocks of the enclosing levels, around this one.
+    contexts: &'a [Context],
     /// Loops and labelled blocks entered inside the block.
     loop_depth: usize,
     labels: Vec<String>,
+    /// The ways out that reach this level's exit: its own, and those
+    /// nested levels hand on.
+    arriving: Vec<usize>,
     errors: Vec<syn::Error>,
     /// Rewrites done so far, to tell whether a macro's arguments changed.
     rewrites: usize,
 }
 
-/// Rewrites the ways out of `body`, whose flow enum is named `flow`:
-/// returns the sites to replay, in order, or the errors found.
-pub fn rewrite(body: &mut Block, flow: Ident, krate: TokenStream) -> syn::Result<Vec<Site>> {
-    let mut rewriter = Rewriter::new(flow, krate);
+/// Rewrites the ways out of `body`, the block of the level at depth
+/// `contexts.len()`, expanding the levels nested in it: returns the ways
+/// out that reach its exit, or the errors found.
+pub fn rewrite(
+    body: &mut Block,
+    expansion: &mut Expansion,
+    contexts: &[Context],
+) -> syn::Result<Vec<usize>> {
+    let mut rewriter = Rewriter {
+        expansion,
+        contexts,
+        loop_depth: 0,
+        labels: Vec::new(),
+        arriving: Vec::new(),
+        errors: Vec::new(),
+        rewrites: 0,
+    };
     rewriter.visit_block_mut(body);
     let mut errors = rewriter.errors.into_iter();
     match errors.next() {
-        None => Ok(rewriter.sites),
+        None => Ok(rewriter.arriving),
         Some(mut error) => {
             errors.for_each(|other| error.combine(other));
             Err(error)
@@ -70,38 +83,47 @@ pub fn rewrite(body: &mut Block, flow: Ident, krate: TokenStream) -> syn::Result
     }
 }
 
-/// The flow enum's variant of the way out at `index`.
+/// The variant of the way out at `index` in the expansion's enum.
 pub fn variant(index: usize) -> Ident {
-    format_ident!("Exit{}", index, span = Span::mixed_site())
+    format_ident!("W{}", index, span = Span::mixed_site())
 }
 
-impl Rewriter {
-    fn new(flow: Ident, krate: TokenStream) -> Self {
-        Rewriter {
-            flow,
-            krate,
-            sites: Vec::new(),
-            return_site: None,
-            loop_depth: 0,
-            labels: Vec::new(),
-            errors: Vec::new(),
-            rewrites: 0,
-        }
-    }
-
+impl Rewriter<'_> {
     fn push(&mut self, site: Site) -> Ident {
-        self.sites.push(site);
+        let index = self.expansion.push(site, self.contexts);
+        self.arriving.push(index);
         self.rewrites += 1;
-        variant(self.sites.len() - 1)
+        variant(index)
     }
 
-    fn leave(&self, variant: &Ident, value: Option<TokenStream>, span: Span) -> Expr {
-        let flow = &self.flow;
-        let expr = match value {
-            Some(value) => quote_spanned!(span=> return #flow::#variant(#value)),
-            None => quote_spanned!(span=> return #flow::#variant),
-        };
-        syn::parse2(expr).expect("generated return parses")
+    /// `return Flow::Left(AsyncWithWays::variant(leave))`, at `span`.
+    fn leave(&self, variant: &Ident, leave: TokenStream, span: Span) -> Expr {
+        let left = emit::left(&self.expansion.krate, variant, leave, span);
+        Expr::Return(syn::ExprReturn {
+            attrs: Vec::new(),
+            return_token: syn::Token![return](span),
+            expr: Some(Box::new(Expr::Verbatim(left))),
+        })
+    }
+
+    /// The nested `async_with!` `mac`, expanded.
+    fn nested(&mut self, mac: &Macro) -> Expr {
+        let mut contexts = self.contexts.to_vec();
+        contexts.push(Context {
+            loops: self.loop_depth,
+            labels: self.labels.clone(),
+        });
+        self.rewrites += 1;
+        let expanded = mac
+            .parse_body::<AsyncWith>()
+            .and_then(|input| expand::level(self.expansion, input, &contexts));
+        match expanded {
+            Ok(level) => {
+                self.arriving.extend(level.passing.iter().copied());
+                level.into_expr()
+            }
+            Err(error) => expand::opaque_block(error.to_compile_error()),
+        }
     }
 
     fn targets_outside(&self, label: &Option<Lifetime>) -> bool {
@@ -136,15 +158,11 @@ impl Rewriter {
     /// Rewrites the arguments of a macro call in the block, where they are
     /// expressions (`println!`, `vec!`, `assert!`, `matches!`, `select!`,
     /// tracing's events, ...; see `macro_args.rs`). Returns the replacement
-    /// when the macro is the `raise!` marker of a nested level or a raising
-    /// macro (`bail!`, `ensure!`).
+    /// when the macro is a nested `async_with!` or a raising macro
+    /// (`bail!`, `ensure!`).
     fn rewrite_macro(&mut self, mac: &mut Macro) -> Option<Expr> {
-        if let Some(error) = crate::raise::recognise(mac) {
-            // `raise!(error)`: this block's exit sees `error` first.
-            let variant = self.push(Site::Raise);
-            let value =
-                quote!(::core::result::Result::<::core::convert::Infallible, _>::Err(#error));
-            return Some(self.leave(&variant, Some(value), mac.span()));
+        if parse::is_async_with(mac) {
+            return Some(self.nested(mac));
         }
         if is_raising(mac) {
             return self.rewrite_raising(mac);
@@ -193,24 +211,17 @@ impl Rewriter {
         }
         let span = mac.span();
         let variant = self.push(Site::Question { span });
-        let flow = &self.flow;
-        let krate = &self.krate;
         let raised = quote_spanned!(Span::mixed_site()=> raised);
-        let krate = crate::raise::located_at(krate, span);
-        let branch = quote_spanned!(span=> #krate::__private::branch);
-        let expr = quote_spanned! {span=> {
+        let question = emit::question(&self.expansion.krate, &raised, &variant, span);
+        Some(expand::opaque_block(quote_spanned! {span=> {
             #[allow(unreachable_code)]
             let #raised = async {
                 #mac;
                 ::core::result::Result::Ok(())
             }
             .await;
-            match #branch(#raised) {
-                ::core::ops::ControlFlow::Continue(value) => value,
-                ::core::ops::ControlFlow::Break(residual) => return #flow::#variant(residual),
-            }
-        }};
-        Some(syn::parse2(expr).expect("generated block parses"))
+            #question
+        }}))
     }
 }
 
@@ -247,7 +258,7 @@ fn macro_name(mac: &Macro) -> String {
         .unwrap_or_default()
 }
 
-impl VisitMut for Rewriter {
+impl VisitMut for Rewriter<'_> {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
             // Their own `return`, `?` and loops.
@@ -258,54 +269,30 @@ impl VisitMut for Rewriter {
                 }
                 let may_fail = ret.expr.as_deref().is_some_and(|value| !is_success(value));
                 let span = ret.return_token.span;
-                let variant = match self.return_site {
-                    Some(index) => {
-                        if let Site::Return {
-                            span: site_span,
-                            may_fail: site_may_fail,
-                        } = &mut self.sites[index]
-                        {
-                            if may_fail && !*site_may_fail {
-                                *site_span = span;
-                                *site_may_fail = true;
-                            }
-                        }
-                        variant(index)
-                    }
-                    None => {
-                        let variant = self.push(Site::Return { span, may_fail });
-                        self.return_site = Some(self.sites.len() - 1);
-                        variant
-                    }
-                };
+                let variant = self.push(Site::Return { span });
                 let value = match &ret.expr {
                     Some(value) => value.to_token_stream(),
                     None => quote!(()),
                 };
-                *expr = self.leave(&variant, Some(value), ret.return_token.span);
+                let leave = emit::leave_returned(&self.expansion.krate, value, may_fail, span);
+                *expr = self.leave(&variant, leave, span);
             }
             Expr::Try(try_expr) => {
                 self.visit_expr_mut(&mut try_expr.expr);
                 let span = try_expr.question_token.span;
                 let variant = self.push(Site::Question { span });
-                let flow = &self.flow;
                 // Parentheses the `?` needed (`(a + b)?`) would be
                 // unnecessary around the argument.
                 let operand = match &*try_expr.expr {
                     Expr::Paren(paren) => &paren.expr,
                     operand => operand,
                 };
-                // Located at the `?`, so that a `?` on a type that is no
-                // `Result` or `Option` is reported once, there.
-                let krate = crate::raise::located_at(&self.krate, span);
-                let branch = quote_spanned!(span=> #krate::__private::branch);
-                *expr = syn::parse2(quote_spanned! {span=>
-                    match #branch(#operand) {
-                        ::core::ops::ControlFlow::Continue(value) => value,
-                        ::core::ops::ControlFlow::Break(residual) => return #flow::#variant(residual),
-                    }
-                })
-                .expect("generated match parses");
+                *expr = expand::opaque_block(emit::question(
+                    &self.expansion.krate,
+                    &operand.to_token_stream(),
+                    &variant,
+                    span,
+                ));
             }
             Expr::Break(brk) => {
                 if let Some(value) = &mut brk.expr {
@@ -318,7 +305,8 @@ impl VisitMut for Rewriter {
                         has_value: brk.expr.is_some(),
                     });
                     let value = brk.expr.as_ref().map(|value| value.to_token_stream());
-                    *expr = self.leave(&variant, value, brk.break_token.span);
+                    let leave = emit::leave_completed(&self.expansion.krate, value);
+                    *expr = self.leave(&variant, leave, brk.break_token.span);
                 }
             }
             Expr::Continue(cont) => {
@@ -328,7 +316,8 @@ impl VisitMut for Rewriter {
                         label: cont.label.clone(),
                         has_value: false,
                     });
-                    *expr = self.leave(&variant, None, cont.continue_token.span);
+                    let leave = emit::leave_completed(&self.expansion.krate, None);
+                    *expr = self.leave(&variant, leave, cont.continue_token.span);
                 }
             }
             Expr::ForLoop(for_loop) => {

@@ -20,6 +20,10 @@ pub use crate::protocol::{
     CatchUnwind, Ended, Scope, after_exit, catch_unwind, catch_unwind_now, outcome, scope,
 };
 pub use crate::suppressed::keep;
+pub use crate::way_out::{
+    Flow, Held, HeldErrorKind, HeldNothingKind, HoldsNothing, Leave, ViewsCompleted, ViewsDebug,
+    ViewsDisplay, ViewsOpaque, Way, WayOut, returning, suppressed_way, way_outcome, ways_out,
+};
 pub use async_with_macros::async_with;
 pub use core::pin::pin;
 

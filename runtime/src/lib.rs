@@ -398,6 +398,7 @@ mod outcome;
 mod protocol;
 mod suppressed;
 mod sync;
+mod way_out;
 mod with;
 
 #[doc(hidden)]

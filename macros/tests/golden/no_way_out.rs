@@ -34,22 +34,12 @@ async fn golden() -> Result<u64, Error> {
                         |value| {
                             #[allow(unused_imports)]
                             use ::async_with::__private::{
-                                ShapeFallible as _, ShapeOther as _, ViewDebug as _,
-                                ViewError as _, ViewOpaque as _,
+                                ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
                             };
-                            match (&&&::async_with::__private::Shape(value)).ending() {
-                                ::async_with::__private::Ending::Completed => {
-                                    ::async_with::Outcome::Completed
-                                }
-                                ::async_with::__private::Ending::None => {
-                                    ::async_with::Outcome::Failed(::async_with::Failure::none())
-                                }
-                                ::async_with::__private::Ending::Error(error) => {
-                                    ::async_with::Outcome::Failed(
-                                        (&&::async_with::__private::View(error)).failure(),
-                                    )
-                                }
-                            }
+                            ::async_with::__private::way_outcome(
+                                value,
+                                (&&&::async_with::__private::Way(value)).view(),
+                            )
                         },
                     ),
                 )

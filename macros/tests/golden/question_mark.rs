@@ -7,6 +7,7 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
+            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -20,11 +21,6 @@ async fn golden() -> Result<u64, Error> {
                     ::async_with::__private::raise!(error)
                 }
             };
-            #[allow(non_camel_case_types, dead_code)]
-            enum AsyncWithFlow0<V, T0> {
-                Value(V),
-                Exit0(T0),
-            }
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut ended = ::async_with::__private::catch_unwind(async {
                     #[allow(unused_mut)]
@@ -32,61 +28,50 @@ async fn golden() -> Result<u64, Error> {
                     let value = ::async_with::__private::typed(
                         value_type,
                         {
-                            match ::async_with::__private::branch(conn.read().await) {
-                                ::core::ops::ControlFlow::Continue(value) => value,
-                                ::core::ops::ControlFlow::Break(residual) => {
-                                    return AsyncWithFlow0::Exit0(residual);
+                            {
+                                match ::async_with::__private::branch(conn.read().await) {
+                                    ::core::ops::ControlFlow::Continue(value) => value,
+                                    ::core::ops::ControlFlow::Break(residual) => {
+                                        return ::async_with::__private::Flow::Left(
+                                            AsyncWithWays::W0({
+                                                #[allow(unused_imports)]
+                                                use ::async_with::__private::{
+                                                    HeldErrorKind as _, HeldNothingKind as _,
+                                                    ViewsCompleted as _, ViewsDebug as _, ViewsDisplay as _,
+                                                    ViewsOpaque as _,
+                                                };
+                                                let view = (&&&&::async_with::__private::Way(&residual))
+                                                    .view();
+                                                let held = (&&::async_with::__private::Way(&residual))
+                                                    .held();
+                                                ::async_with::__private::Leave::new(residual, view, held)
+                                            }),
+                                        );
+                                    }
                                 }
                             }
                         },
                     );
-                    AsyncWithFlow0::Value(value)
+                    ::async_with::__private::Flow::Value(value)
                 })
                 .await;
             let exited = scope
                 .as_mut()
                 .exit_after(
                     &mut ended,
-                    |flow| {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::{
-                            ShapeFallible as _, ShapeOther as _, ViewDebug as _,
-                            ViewError as _, ViewOpaque as _,
-                        };
-                        match flow {
-                            AsyncWithFlow0::Exit0(residual) => {
-                                match (&&&::async_with::__private::Shape(residual)).ending()
-                                {
-                                    ::async_with::__private::Ending::Completed => {
-                                        ::async_with::Outcome::Completed
-                                    }
-                                    ::async_with::__private::Ending::None => {
-                                        ::async_with::Outcome::Failed(::async_with::Failure::none())
-                                    }
-                                    ::async_with::__private::Ending::Error(error) => {
-                                        ::async_with::Outcome::Failed(
-                                            (&&&::async_with::__private::View(error)).failure(),
-                                        )
-                                    }
-                                }
-                            }
-                            AsyncWithFlow0::Value(value) => {
-                                match (&&&::async_with::__private::Shape(value)).ending() {
-                                    ::async_with::__private::Ending::Completed => {
-                                        ::async_with::Outcome::Completed
-                                    }
-                                    ::async_with::__private::Ending::None => {
-                                        ::async_with::Outcome::Failed(::async_with::Failure::none())
-                                    }
-                                    ::async_with::__private::Ending::Error(error) => {
-                                        ::async_with::Outcome::Failed(
-                                            (&&::async_with::__private::View(error)).failure(),
-                                        )
-                                    }
-                                }
-                            }
-                            #[allow(unreachable_patterns)]
-                            _ => ::async_with::Outcome::Completed,
+                    |flow| match flow {
+                        ::async_with::__private::Flow::Value(value) => {
+                            #[allow(unused_imports)]
+                            use ::async_with::__private::{
+                                ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
+                            };
+                            ::async_with::__private::way_outcome(
+                                value,
+                                (&&&::async_with::__private::Way(value)).view(),
+                            )
+                        }
+                        ::async_with::__private::Flow::Left(way) => {
+                            ::async_with::__private::WayOut::outcome(way)
                         }
                     },
                 )
@@ -96,23 +81,7 @@ async fn golden() -> Result<u64, Error> {
                 ::core::result::Result::Err((error, flow)) => {
                     #[allow(unreachable_code)]
                     let error = match flow {
-                        AsyncWithFlow0::Exit0(residual) => {
-                            if scope.as_ref().handled_block_failure() {
-                                error
-                            } else {
-                                #[allow(unused_imports)]
-                                use ::async_with::__private::keep::{
-                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
-                                };
-                                (&&&::async_with::__private::keep::Keep::of(
-                                    &error,
-                                    &residual,
-                                ))
-                                    .keep_kind()
-                                    .keep(error, residual)
-                            }
-                        }
-                        AsyncWithFlow0::Value(value) => {
+                        ::async_with::__private::Flow::Value(value) => {
                             if scope.as_ref().handled_block_failure() {
                                 error
                             } else {
@@ -125,29 +94,47 @@ async fn golden() -> Result<u64, Error> {
                                     .keep(error, value)
                             }
                         }
-                        #[allow(unreachable_patterns)]
-                        _ => error,
+                        ::async_with::__private::Flow::Left(way) => {
+                            let way = ::async_with::__private::Held(way);
+                            if scope.as_ref().handled_block_failure() {
+                                error
+                            } else {
+                                #[allow(unused_imports)]
+                                use ::async_with::__private::keep::{
+                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
+                                };
+                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                    .keep_kind()
+                                    .keep(error, way)
+                            }
+                        }
                     };
                     ::async_with::__private::raise!(error)
                 }
-                ::core::result::Result::Ok((flow, action)) => {
-                    match flow {
-                        AsyncWithFlow0::Value(value) => value,
-                        AsyncWithFlow0::Exit0(residual) => {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::{
-                                SuppressedOther as _, SuppressedUnit as _,
-                            };
-                            let suppressed = (&&::async_with::__private::SuppressedValue(
-                                value_type,
-                            ))
-                                .value();
-                            match ::async_with::__private::suppressed(
-                                action,
-                                suppressed,
-                            ) {
-                                ::core::option::Option::Some(value) => value,
-                                ::core::option::Option::None => match residual? {}
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Value(value), _),
+                ) => value,
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Left(way), action),
+                ) => {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{
+                        SuppressedOther as _, SuppressedUnit as _,
+                    };
+                    let suppressed = (&&::async_with::__private::SuppressedValue(
+                        value_type,
+                    ))
+                        .value();
+                    match ::async_with::__private::suppressed_way(
+                        action,
+                        &way,
+                        suppressed,
+                    ) {
+                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::None => {
+                            #[allow(unreachable_code)]
+                            match way {
+                                AsyncWithWays::W0(leave) => match leave.value? {}
                             }
                         }
                     }

@@ -4,6 +4,7 @@ async fn golden() -> Result<u64, Error> {
         if false {
             return ::async_with::__private::return_type(return_type);
         }
+        let returned = ::async_with::__private::returning(return_type);
         let value_type = ::core::marker::PhantomData;
         'async_with_value0: {
             #[allow(clippy::diverging_sub_expression)]
@@ -11,6 +12,7 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
+            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -24,11 +26,6 @@ async fn golden() -> Result<u64, Error> {
                     ::async_with::__private::raise!(error)
                 }
             };
-            #[allow(non_camel_case_types, dead_code)]
-            enum AsyncWithFlow0<V, T0> {
-                Value(V),
-                Exit0(T0),
-            }
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut ended = ::async_with::__private::catch_unwind_now(|| {
                 #[allow(unused_mut)]
@@ -37,89 +34,87 @@ async fn golden() -> Result<u64, Error> {
                     value_type,
                     {
                         if conn.is_empty() {
-                            return AsyncWithFlow0::Exit0(Err(Empty));
+                            return ::async_with::__private::Flow::Left(
+                                AsyncWithWays::W0({
+                                    #[allow(unused_imports)]
+                                    use ::async_with::__private::{
+                                        ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
+                                    };
+                                    let value = returned(Err(Empty));
+                                    let view = (&&&::async_with::__private::Way(&value)).view();
+                                    ::async_with::__private::Leave::new(
+                                        value,
+                                        view,
+                                        ::async_with::__private::HoldsNothing,
+                                    )
+                                }),
+                            );
                         }
                     },
                 );
-                AsyncWithFlow0::Value(value)
+                ::async_with::__private::Flow::Value(value)
             });
-            if false {
-                if let ::core::result::Result::Ok(AsyncWithFlow0::Exit0(value)) = ended {
-                    return value;
-                }
-            }
             let exited = scope
                 .as_mut()
                 .exit_after(
                     &mut ended,
-                    |flow| {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::{
-                            ShapeFallible as _, ShapeOther as _, ViewDebug as _,
-                            ViewError as _, ViewOpaque as _,
-                        };
-                        match flow {
-                            AsyncWithFlow0::Exit0(value) => {
-                                match (&&&::async_with::__private::Shape(value)).ending() {
-                                    ::async_with::__private::Ending::Completed => {
-                                        ::async_with::Outcome::Completed
-                                    }
-                                    ::async_with::__private::Ending::None => {
-                                        ::async_with::Outcome::Failed(::async_with::Failure::none())
-                                    }
-                                    ::async_with::__private::Ending::Error(error) => {
-                                        ::async_with::Outcome::Failed(
-                                            (&&::async_with::__private::View(error)).failure(),
-                                        )
-                                    }
-                                }
-                            }
-                            #[allow(unreachable_patterns)]
-                            _ => ::async_with::Outcome::Completed,
+                    |flow| match flow {
+                        ::async_with::__private::Flow::Value(value) => {
+                            ::async_with::Outcome::Completed
+                        }
+                        ::async_with::__private::Flow::Left(way) => {
+                            ::async_with::__private::WayOut::outcome(way)
                         }
                     },
                 )
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match ::async_with::__private::after_exit(ended, exited) {
-                ::core::result::Result::Err((error, _)) => {
+                ::core::result::Result::Err((error, flow)) => {
                     #[allow(unreachable_code)]
-                    let error = error;
+                    let error = match flow {
+                        ::async_with::__private::Flow::Value(value) => error,
+                        ::async_with::__private::Flow::Left(way) => {
+                            let way = ::async_with::__private::Held(way);
+                            if scope.as_ref().handled_block_failure() {
+                                error
+                            } else {
+                                #[allow(unused_imports)]
+                                use ::async_with::__private::keep::{
+                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
+                                };
+                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                    .keep_kind()
+                                    .keep(error, way)
+                            }
+                        }
+                    };
                     ::async_with::__private::raise!(error)
                 }
-                ::core::result::Result::Ok((flow, action)) => {
-                    match flow {
-                        AsyncWithFlow0::Value(value) => value,
-                        AsyncWithFlow0::Exit0(value) => {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::{
-                                ShapeFallible as _, ShapeOther as _, ViewDebug as _,
-                                ViewError as _, ViewOpaque as _,
-                            };
-                            let action = if (&&&::async_with::__private::Shape(&value))
-                                .ending()
-                                .is_completed()
-                            {
-                                ::async_with::ExitAction::Propagate
-                            } else {
-                                action
-                            };
-                            {
-                                #[allow(unused_imports)]
-                                use ::async_with::__private::{
-                                    SuppressedOther as _, SuppressedUnit as _,
-                                };
-                                let suppressed = (&&::async_with::__private::SuppressedValue(
-                                    value_type,
-                                ))
-                                    .value();
-                                match ::async_with::__private::suppressed(
-                                    action,
-                                    suppressed,
-                                ) {
-                                    ::core::option::Option::Some(value) => value,
-                                    ::core::option::Option::None => return value,
-                                }
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Value(value), _),
+                ) => value,
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Left(way), action),
+                ) => {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{
+                        SuppressedOther as _, SuppressedUnit as _,
+                    };
+                    let suppressed = (&&::async_with::__private::SuppressedValue(
+                        value_type,
+                    ))
+                        .value();
+                    match ::async_with::__private::suppressed_way(
+                        action,
+                        &way,
+                        suppressed,
+                    ) {
+                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::None => {
+                            #[allow(unreachable_code)]
+                            match way {
+                                AsyncWithWays::W0(leave) => return leave.value,
                             }
                         }
                     }

@@ -1,5 +1,10 @@
 async fn golden() -> Result<u64, Error> {
     let value = {
+        let return_type = ::core::marker::PhantomData;
+        if false {
+            return ::async_with::__private::return_type(return_type);
+        }
+        let returned = ::async_with::__private::returning(return_type);
         let value_type = ::core::marker::PhantomData;
         'async_with_value0: {
             #[allow(clippy::diverging_sub_expression)]
@@ -7,6 +12,7 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
+            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0), W1(T1) });
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -20,11 +26,6 @@ async fn golden() -> Result<u64, Error> {
                     ::async_with::__private::raise!(error)
                 }
             };
-            #[allow(non_camel_case_types, dead_code)]
-            enum AsyncWithFlow0<V, T0> {
-                Value(V),
-                Exit0(T0),
-            }
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut ended = ::async_with::__private::catch_unwind_now(|| {
                 #[allow(unused_mut)]
@@ -33,28 +34,85 @@ async fn golden() -> Result<u64, Error> {
                     value_type,
                     {
                         if conn.is_empty() {
-                            return AsyncWithFlow0::Exit0(Ok(1));
+                            return ::async_with::__private::Flow::Left(
+                                AsyncWithWays::W0(
+                                    ::async_with::__private::Leave::completed(returned(Ok(1))),
+                                ),
+                            );
                         }
-                        return AsyncWithFlow0::Exit0(Ok(2));
+                        return ::async_with::__private::Flow::Left(
+                            AsyncWithWays::W1(
+                                ::async_with::__private::Leave::completed(returned(Ok(2))),
+                            ),
+                        );
                     },
                 );
-                AsyncWithFlow0::Value(value)
+                ::async_with::__private::Flow::Value(value)
             });
             let exited = scope
                 .as_mut()
-                .exit_after(&mut ended, |_| ::async_with::Outcome::Completed)
+                .exit_after(
+                    &mut ended,
+                    |flow| match flow {
+                        ::async_with::__private::Flow::Value(value) => {
+                            ::async_with::Outcome::Completed
+                        }
+                        ::async_with::__private::Flow::Left(way) => {
+                            ::async_with::__private::WayOut::outcome(way)
+                        }
+                    },
+                )
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match ::async_with::__private::after_exit(ended, exited) {
-                ::core::result::Result::Err((error, _)) => {
+                ::core::result::Result::Err((error, flow)) => {
                     #[allow(unreachable_code)]
-                    let error = error;
+                    let error = match flow {
+                        ::async_with::__private::Flow::Value(value) => error,
+                        ::async_with::__private::Flow::Left(way) => {
+                            let way = ::async_with::__private::Held(way);
+                            if scope.as_ref().handled_block_failure() {
+                                error
+                            } else {
+                                #[allow(unused_imports)]
+                                use ::async_with::__private::keep::{
+                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
+                                };
+                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                    .keep_kind()
+                                    .keep(error, way)
+                            }
+                        }
+                    };
                     ::async_with::__private::raise!(error)
                 }
-                ::core::result::Result::Ok((flow, _)) => {
-                    match flow {
-                        AsyncWithFlow0::Value(value) => value,
-                        AsyncWithFlow0::Exit0(value) => return value,
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Value(value), _),
+                ) => value,
+                ::core::result::Result::Ok(
+                    (::async_with::__private::Flow::Left(way), action),
+                ) => {
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::{
+                        SuppressedOther as _, SuppressedUnit as _,
+                    };
+                    let suppressed = (&&::async_with::__private::SuppressedValue(
+                        value_type,
+                    ))
+                        .value();
+                    match ::async_with::__private::suppressed_way(
+                        action,
+                        &way,
+                        suppressed,
+                    ) {
+                        ::core::option::Option::Some(value) => value,
+                        ::core::option::Option::None => {
+                            #[allow(unreachable_code)]
+                            match way {
+                                AsyncWithWays::W0(leave) => return leave.value,
+                                AsyncWithWays::W1(leave) => return leave.value,
+                            }
+                        }
                     }
                 }
             }

@@ -1,6 +1,7 @@
 async fn golden() -> Result<u64, Error> {
     let value = {
         let value_type = ::core::marker::PhantomData;
+        ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
             (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -12,11 +13,6 @@ async fn golden() -> Result<u64, Error> {
             ::core::result::Result::Ok(target) => target,
             ::core::result::Result::Err(error) => ::async_with::__private::raise!(error),
         };
-        #[allow(non_camel_case_types, dead_code)]
-        enum AsyncWithFlow0<V> {
-            Value(V),
-            Exit0,
-        }
         #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
         let mut ended = ::async_with::__private::catch_unwind_now(|| {
             #[allow(unused_mut)]
@@ -25,41 +21,34 @@ async fn golden() -> Result<u64, Error> {
                 value_type,
                 {
                     if conn.is_empty() {
-                        return AsyncWithFlow0::Exit0;
+                        return ::async_with::__private::Flow::Left(
+                            AsyncWithWays::W0(
+                                ::async_with::__private::Leave::completed(()),
+                            ),
+                        );
                     }
                     conn.len()
                 },
             );
-            AsyncWithFlow0::Value(value)
+            ::async_with::__private::Flow::Value(value)
         });
         let exited = scope
             .as_mut()
             .exit_after(
                 &mut ended,
-                |flow| {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::{
-                        ShapeFallible as _, ShapeOther as _, ViewDebug as _,
-                        ViewError as _, ViewOpaque as _,
-                    };
-                    match flow {
-                        AsyncWithFlow0::Value(value) => {
-                            match (&&&::async_with::__private::Shape(value)).ending() {
-                                ::async_with::__private::Ending::Completed => {
-                                    ::async_with::Outcome::Completed
-                                }
-                                ::async_with::__private::Ending::None => {
-                                    ::async_with::Outcome::Failed(::async_with::Failure::none())
-                                }
-                                ::async_with::__private::Ending::Error(error) => {
-                                    ::async_with::Outcome::Failed(
-                                        (&&::async_with::__private::View(error)).failure(),
-                                    )
-                                }
-                            }
-                        }
-                        #[allow(unreachable_patterns)]
-                        _ => ::async_with::Outcome::Completed,
+                |flow| match flow {
+                    ::async_with::__private::Flow::Value(value) => {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::{
+                            ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
+                        };
+                        ::async_with::__private::way_outcome(
+                            value,
+                            (&&&::async_with::__private::Way(value)).view(),
+                        )
+                    }
+                    ::async_with::__private::Flow::Left(way) => {
+                        ::async_with::__private::WayOut::outcome(way)
                     }
                 },
             )
@@ -69,7 +58,7 @@ async fn golden() -> Result<u64, Error> {
             ::core::result::Result::Err((error, flow)) => {
                 #[allow(unreachable_code)]
                 let error = match flow {
-                    AsyncWithFlow0::Value(value) => {
+                    ::async_with::__private::Flow::Value(value) => {
                         if scope.as_ref().handled_block_failure() {
                             error
                         } else {
@@ -82,15 +71,41 @@ async fn golden() -> Result<u64, Error> {
                                 .keep(error, value)
                         }
                     }
-                    #[allow(unreachable_patterns)]
-                    _ => error,
+                    ::async_with::__private::Flow::Left(way) => {
+                        let way = ::async_with::__private::Held(way);
+                        if scope.as_ref().handled_block_failure() {
+                            error
+                        } else {
+                            #[allow(unused_imports)]
+                            use ::async_with::__private::keep::{
+                                KeepBoth as _, KeepByHook as _, KeepLater as _,
+                            };
+                            (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                .keep_kind()
+                                .keep(error, way)
+                        }
+                    }
                 };
                 ::async_with::__private::raise!(error)
             }
-            ::core::result::Result::Ok((flow, _)) => {
-                match flow {
-                    AsyncWithFlow0::Value(value) => value,
-                    AsyncWithFlow0::Exit0 => continue,
+            ::core::result::Result::Ok(
+                (::async_with::__private::Flow::Value(value), _),
+            ) => value,
+            ::core::result::Result::Ok(
+                (::async_with::__private::Flow::Left(way), action),
+            ) => {
+                #[allow(unused_imports)]
+                use ::async_with::__private::{SuppressedOther as _, SuppressedUnit as _};
+                let suppressed = (&&::async_with::__private::SuppressedValue(value_type))
+                    .value();
+                match ::async_with::__private::suppressed_way(action, &way, suppressed) {
+                    ::core::option::Option::Some(value) => value,
+                    ::core::option::Option::None => {
+                        #[allow(unreachable_code)]
+                        match way {
+                            AsyncWithWays::W0(leave) => continue,
+                        }
+                    }
                 }
             }
         }

@@ -1,0 +1,299 @@
+//! The ways out of an `async_with!` block other than its end, for the
+//! macro's expansion: a `?`'s residual, a `return`'s value, a `break` or
+//! `continue` to a loop outside the block, an inner level's enter or exit
+//! error.
+//!
+//! The block runs as a closure or an `async` block that returns a
+//! [`Flow`]: its value, or one way out. All levels of one expansion (the
+//! managers of one invocation, and the `async_with!`s nested in its block)
+//! share one enum of ways out, declared once with [`ways_out!`], with one
+//! variant per place in the code that leaves a block. A level hands a way
+//! out that is not its own to replay to the enclosing level unchanged
+//! (`return Flow::Left(way)`), so each is written once however deep it
+//! is: the expansion grows linearly with the code it wraps.
+//!
+//! Exit sees a way out through [`WayOut`]: how it sees each one was chosen
+//! where it was written, where its type is known, by autoref on [`Way`]
+//! (an error with its `Display`, its `Debug`, opaque, or no failure at
+//! all), and recorded in the zero-sized kinds of [`Leave`].
+
+use core::marker::PhantomData;
+
+use crate::__private::{Ending, Fallible, ViewableError};
+use crate::suppressed::HeldError;
+use crate::{BoxError, ExitAction, Failure, Outcome};
+
+/// How a block ended without panicking: with its value, or by a way out.
+pub enum Flow<V, W> {
+    /// The block's value.
+    Value(V),
+    /// A way out (the expansion's enum of them).
+    Left(W),
+}
+
+/// What exit needs of a way out: how it sees it, and the error it holds
+/// (kept by an exit error that comes after it).
+pub trait WayOut {
+    /// The outcome exit sees.
+    fn outcome(&self) -> Outcome<'_>;
+    /// The failure it holds, boxed, if any.
+    fn held_error(self) -> Option<BoxError>;
+}
+
+/// A way out's value, and how exit sees it: its [`View`], and the error
+/// it holds as `H` (zero-sized) tells. Both chosen where the value was
+/// written, where its type is known.
+pub struct Leave<T, H> {
+    /// The value replayed after exit.
+    pub value: T,
+    view: View<T>,
+    held: PhantomData<fn() -> H>,
+}
+
+impl<T, H> Leave<T, H> {
+    /// `value`, seen by exit through `view`, holding what `H` says.
+    #[inline(always)]
+    pub fn new(value: T, view: View<T>, _: H) -> Self {
+        Leave {
+            value,
+            view,
+            held: PhantomData,
+        }
+    }
+}
+
+impl<T> Leave<T, HoldsNothing> {
+    /// A way out that never is a failure: a `break`, a `continue`, a
+    /// `return Ok(..)`.
+    #[inline(always)]
+    pub fn completed(value: T) -> Self {
+        Leave::new(value, View(completed), HoldsNothing)
+    }
+}
+
+impl<T, H: HeldOf<T>> WayOut for Leave<T, H> {
+    #[inline(always)]
+    fn outcome(&self) -> Outcome<'_> {
+        (self.view.0)(&self.value)
+    }
+
+    #[inline]
+    fn held_error(self) -> Option<BoxError> {
+        H::held_error(self.value)
+    }
+}
+
+/// How exit sees a value of type `T`: chosen by autoref on [`Way`], as a
+/// function, so that what it needs of `T` is required once, where the
+/// choice is made.
+pub struct View<T>(for<'a> fn(&'a T) -> Outcome<'a>);
+
+/// `fn(R) -> R` for the enclosing function's return type `R`: a `return`'s
+/// value goes through it, so that the context's type reaches the value
+/// (coercions included) before exit's view of it is chosen.
+#[inline(always)]
+pub fn returning<R>(_: PhantomData<fn() -> R>) -> fn(R) -> R {
+    |value| value
+}
+
+/// Exit's outcome for the block's value, seen through `view` (chosen by
+/// autoref on [`Way`]).
+#[inline(always)]
+pub fn way_outcome<T>(value: &T, view: View<T>) -> Outcome<'_> {
+    (view.0)(value)
+}
+
+/// `Some(value)` if exit suppressed the failure `way` is; `None` when the
+/// way out goes on (it is no failure, or exit let it propagate, or the
+/// block has a value a suppressed failure cannot give).
+#[inline(always)]
+pub fn suppressed_way<W: WayOut, V>(action: ExitAction, way: &W, value: Option<V>) -> Option<V> {
+    match action {
+        ExitAction::Suppress if way.outcome().is_failed() => value,
+        _ => None,
+    }
+}
+
+/// The failure a way out holds, for the choice of how exit's error keeps
+/// it (`suppressed::keep`).
+pub struct Held<W>(pub W);
+
+impl<W: WayOut> HeldError for Held<W> {
+    #[inline]
+    fn held_error(self) -> Option<BoxError> {
+        self.0.held_error()
+    }
+}
+
+fn fallible_outcome<'a, T: Fallible>(
+    value: &'a T,
+    view: impl FnOnce(&'a T::Error) -> Failure<'a>,
+) -> Outcome<'a> {
+    match value.ending() {
+        Ending::Completed => Outcome::Completed,
+        Ending::None => Outcome::Failed(Failure::none()),
+        Ending::Error(error) => Outcome::Failed(view(error)),
+    }
+}
+
+fn display_outcome<T: Fallible>(value: &T) -> Outcome<'_>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    fallible_outcome(value, Failure::with_display)
+}
+
+fn debug_outcome<T: Fallible>(value: &T) -> Outcome<'_>
+where
+    T::Error: ViewableError,
+{
+    fallible_outcome(value, Failure::new)
+}
+
+fn opaque_outcome<T: Fallible>(value: &T) -> Outcome<'_> {
+    fallible_outcome(value, |_| Failure::opaque::<T::Error>())
+}
+
+fn completed<T>(_: &T) -> Outcome<'_> {
+    Outcome::Completed
+}
+
+/// The error a value of type `T` holds, for exit's error to keep.
+pub trait HeldOf<T> {
+    /// The error, boxed.
+    fn held_error(value: T) -> Option<BoxError>;
+}
+
+/// It holds its error (`Result<_, E>` with `E: Into<BoxError>`).
+pub struct HoldsError;
+/// Nothing to keep.
+pub struct HoldsNothing;
+
+impl<T: HeldError> HeldOf<T> for HoldsError {
+    #[inline]
+    fn held_error(value: T) -> Option<BoxError> {
+        value.held_error()
+    }
+}
+
+impl<T> HeldOf<T> for HoldsNothing {
+    #[inline(always)]
+    fn held_error(_: T) -> Option<BoxError> {
+        None
+    }
+}
+
+/// The choices, by autoref where the value's type is known:
+/// `(&&&&Way(&residual)).view()` for a `?`'s residual or a raised error,
+/// `(&&&Way(&value)).view()` for a `return`'s value or the block's (whose
+/// type may be known only later: the first candidate's bounds then become
+/// requirements), and `(&&Way(&residual)).held()`.
+pub struct Way<'a, T>(pub &'a T);
+
+/// First for a residual: its error is a `std::error::Error`, shown with
+/// its `Display`.
+pub trait ViewsDisplay<T> {
+    /// The view.
+    fn view(&self) -> View<T>;
+}
+impl<T: Fallible> ViewsDisplay<T> for &&&Way<'_, T>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    #[inline(always)]
+    fn view(&self) -> View<T> {
+        View(display_outcome)
+    }
+}
+
+/// Then (first for a value): its error is shown with its `Debug`.
+pub trait ViewsDebug<T> {
+    /// The view.
+    fn view(&self) -> View<T>;
+}
+impl<T: Fallible> ViewsDebug<T> for &&Way<'_, T>
+where
+    T::Error: ViewableError,
+{
+    #[inline(always)]
+    fn view(&self) -> View<T> {
+        View(debug_outcome)
+    }
+}
+
+/// Then: a `Result` or an `Option` whose error only has a type name.
+pub trait ViewsOpaque<T> {
+    /// The view.
+    fn view(&self) -> View<T>;
+}
+impl<T: Fallible> ViewsOpaque<T> for &Way<'_, T> {
+    #[inline(always)]
+    fn view(&self) -> View<T> {
+        View(opaque_outcome)
+    }
+}
+
+/// Last: any other value never fails the block.
+pub trait ViewsCompleted<T> {
+    /// The view.
+    fn view(&self) -> View<T>;
+}
+impl<T> ViewsCompleted<T> for Way<'_, T> {
+    #[inline(always)]
+    fn view(&self) -> View<T> {
+        View(completed)
+    }
+}
+
+/// First: the value holds an error exit's error can keep.
+pub trait HeldErrorKind {
+    /// [`HoldsError`].
+    fn held(&self) -> HoldsError;
+}
+impl<T: HeldError> HeldErrorKind for &Way<'_, T> {
+    #[inline(always)]
+    fn held(&self) -> HoldsError {
+        HoldsError
+    }
+}
+
+/// Last: nothing to keep.
+pub trait HeldNothingKind {
+    /// [`HoldsNothing`].
+    fn held(&self) -> HoldsNothing;
+}
+impl<T> HeldNothingKind for Way<'_, T> {
+    #[inline(always)]
+    fn held(&self) -> HoldsNothing {
+        HoldsNothing
+    }
+}
+
+/// Declares an expansion's enum of ways out, one variant per place that
+/// leaves a block, each with a type parameter (its [`Leave`]), and makes
+/// it a [`WayOut`] by delegating to the variant.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_with_ways_out {
+    ($name:ident { $($variant:ident($param:ident)),+ $(,)? }) => {
+        #[allow(non_camel_case_types)]
+        enum $name<$($param),+> {
+            $($variant($param)),+
+        }
+        impl<$($param: $crate::__private::WayOut),+> $crate::__private::WayOut for $name<$($param),+> {
+            #[inline(always)]
+            fn outcome(&self) -> $crate::Outcome<'_> {
+                match self {
+                    $($name::$variant(way) => way.outcome()),+
+                }
+            }
+            #[inline]
+            fn held_error(self) -> ::core::option::Option<$crate::BoxError> {
+                match self {
+                    $($name::$variant(way) => way.held_error()),+
+                }
+            }
+        }
+    };
+}
+pub use crate::__async_with_ways_out as ways_out;
