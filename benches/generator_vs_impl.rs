@@ -3,9 +3,9 @@
 //! and on the error path (`?` fails in the block, the teardown sees it).
 //! Targets: `generator` / `by_hand_b` and `generator_error` /
 //! `by_hand_b_error` ≤ 1.25, baseline (b) being the hand-written manager
-//! driven by hand (`SPEC.md` section 5). `trait_impl` (the hand-written
-//! manager in `async_with!`) is printed beside them, and so are both
-//! managers driven by hand without panic catching (`generator_c`,
+//! driven by hand (docs/contract.md, "Performance measurement"). `trait_impl`
+//! (the hand-written manager in `async_with!`) is printed beside them, and so
+//! are both managers driven by hand without panic catching (`generator_c`,
 //! `trait_impl_c`): their difference is the generator driver's own cost.
 //! `bare_body_c` is the floor of the generator's design: one async block
 //! polled across enter and exit, exchanging nothing.

@@ -5,7 +5,7 @@
 //! Every workload does the same work: enter suspends once and produces a
 //! target, the block suspends once and reads it, exit suspends once and
 //! looks at the outcome. Three real suspensions per use, driven by [`run`].
-//! The baselines follow `SPEC.md` section 5:
+//! The baselines follow docs/contract.md, "Performance measurement":
 //!
 //! - (a) the limit: the same code inline, no manager, no guarantees;
 //! - (b) the manager driven by hand through the trait with the macro's

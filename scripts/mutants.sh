@@ -23,8 +23,9 @@
 # meets the cheapest tests first, and only what they miss goes on:
 #   1. the crate's own unit tests (for the macros, also the golden files);
 #   2. runtime: the root package's tests; macros: the root package's
-#      tests of the expansion (rules, rule_12_body, macros_in_blocks,
-#      generator);
+#      tests of the expansion (enter_exit, returns, question_mark,
+#      block_value, break_continue, suppress, panic_in_block, exit_fails,
+#      several_managers, body, nesting, macros_in_blocks, generator);
 #   3. every test package (cargo-mutants --iterate retests exactly what
 #      the earlier passes missed).
 # A mutant counts as caught when any pass catches it; the figures merge
@@ -64,7 +65,8 @@ for crate in ${crates[*]}; do
     macros)
       package=async-with-macros
       expansion_tests=""
-      for target in rules rule_12_body macros_in_blocks generator; do
+      for target in enter_exit returns question_mark block_value break_continue suppress \
+        panic_in_block exit_fails several_managers body nesting macros_in_blocks generator; do
         expansion_tests+=" --cargo-test-arg=--test=$target"
       done
       passes=(

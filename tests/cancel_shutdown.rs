@@ -1,8 +1,9 @@
-//! SPEC rule 10, the shutdown edge: a runtime shutting down with async
-//! exits in flight after cancellations. `wait_for_cancelled_exits` waits for
-//! them, bounded; one the runtime drops is reported as abandoned (counted,
-//! and a `tracing` warning with feature `tracing`), never silently lost.
-//! A binary of its own: the counters are the process's.
+//! Cancellation (docs/contract.md, "Cancellation"), the shutdown edge: a
+//! runtime shutting down with async exits in flight after cancellations.
+//! `wait_for_cancelled_exits` waits for them, bounded; one the runtime drops
+//! is reported as abandoned (counted, and a `tracing` warning with feature
+//! `tracing`), never silently lost. A binary of its own: the counters are the
+//! process's.
 
 mod common;
 

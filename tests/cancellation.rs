@@ -1,9 +1,9 @@
-//! SPEC rule 10: the future running a block is dropped (a timeout,
-//! `select!`, an aborted task). Each test cancels for real and checks that
-//! every entered manager is cleaned up exactly once: by its synchronous
-//! `cancel` hook, or, opted in with `exit_on_cancel`, by its async exit,
-//! which the library runs on the runtime with `Outcome::Cancelled` under
-//! a deadline.
+//! Cancellation (docs/contract.md, "Cancellation"): the future running a
+//! block is dropped (a timeout, `select!`, an aborted task). Each test
+//! cancels for real and checks that every entered manager is cleaned up
+//! exactly once: by its synchronous `cancel` hook, or, opted in with
+//! `exit_on_cancel`, by its async exit, which the library runs on the runtime
+//! with `Outcome::Cancelled` under a deadline.
 
 mod common;
 

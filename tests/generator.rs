@@ -1,4 +1,4 @@
-//! SPEC rules 13-18: `#[async_context]` generator managers.
+//! `#[async_context]` generator managers (docs/contract.md, "Generators").
 
 mod common;
 
@@ -45,7 +45,8 @@ async fn transaction(
             exit.suppress();
         }
         if fail_commit {
-            // Teardown fails after a failed block (rule 8 for generators).
+            // Teardown fails after a failed block (docs/contract.md, "When exit
+            // fails", for generators).
             let cause = exit.inspect(|outcome| outcome.failure().map(|f| f.to_string()));
             log.push(format!("rollback failed, block error was {cause:?}"));
             return Err(DbError::Commit);
@@ -128,7 +129,7 @@ fn rollback_on_panic_and_the_panic_resumes() {
 }
 
 #[test]
-fn rule_13_a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
+fn a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         (
@@ -141,7 +142,7 @@ fn rule_13_a_setup_failure_is_an_enter_failure_and_no_teardown_runs() {
 }
 
 #[test]
-fn rule_13_a_teardown_failure_is_an_exit_failure() {
+fn a_teardown_failure_is_an_exit_failure() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         (
@@ -154,7 +155,7 @@ fn rule_13_a_teardown_failure_is_an_exit_failure() {
 }
 
 #[test]
-fn rule_14_teardown_sees_the_outcome_uses_the_resource_and_can_suppress() {
+fn teardown_sees_the_outcome_uses_the_resource_and_can_suppress() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         (
@@ -171,7 +172,7 @@ fn rule_14_teardown_sees_the_outcome_uses_the_resource_and_can_suppress() {
 }
 
 #[test]
-fn rule_14_teardown_can_downcast_the_block_error() {
+fn teardown_can_downcast_the_block_error() {
     #[async_context]
     async fn expects_parse_errors(seen: &std::cell::Cell<Option<std::num::IntErrorKind>>) {
         let ((), exit) = yield_!(());
@@ -194,7 +195,7 @@ fn rule_14_teardown_can_downcast_the_block_error() {
 }
 
 #[test]
-fn rule_08_for_generators_teardown_fails_after_a_failed_block_and_both_errors_are_reachable() {
+fn teardown_fails_after_a_failed_block_and_both_errors_are_reachable() {
     let (result, events) = run_both(|| async {
         let log = Log::default();
         (
@@ -224,7 +225,7 @@ async fn maybe_yield(skip: bool) -> Result<u8, String> {
 }
 
 #[test]
-fn rule_16_returning_before_yield_panics_naming_the_function() {
+fn returning_before_yield_panics_naming_the_function() {
     let outcome = std::panic::catch_unwind(|| {
         async_with::__private::block_on(async {
             let _: Result<(), String> = async {
@@ -309,7 +310,7 @@ where
 }
 
 #[test]
-fn rule_17_methods_generics_lifetimes_and_impl_trait_arguments() {
+fn methods_generics_lifetimes_and_impl_trait_arguments() {
     let events = run_both(|| async {
         let log = Log::default();
         let mut pool = Pool {
@@ -339,7 +340,7 @@ fn rule_17_methods_generics_lifetimes_and_impl_trait_arguments() {
 }
 
 #[test]
-fn rule_17_the_manager_is_send_when_its_state_is() {
+fn the_manager_is_send_when_its_state_is() {
     fn assert_send<T: Send>(value: T) -> T {
         value
     }
@@ -371,7 +372,7 @@ async fn locked(log: &Log) -> Result<String, DbError> {
 }
 
 #[test]
-fn rule_18_yield_inside_an_async_with_block_inside_the_generator() {
+fn yield_inside_an_async_with_block_inside_the_generator() {
     let (value, events) = run_both(|| async {
         let log = Log::default();
         let value: Result<usize, DbError> =

@@ -1,7 +1,8 @@
-//! SPEC rule 12, the macros users write daily inside a block: `?` and
-//! `return` inside their arguments leave the block through exit, and the
-//! raising macros (`bail!`, `ensure!` of anyhow and eyre) are failures
-//! exit sees (rule 3). Each runs on both executors; the manager records
+//! The macros users write daily inside a block (docs/contract.md, "The block
+//! is a plain Rust block"): `?` and `return` inside their arguments leave the
+//! block through exit, and the raising macros (`bail!`, `ensure!` of anyhow
+//! and eyre) are failures exit sees (docs/contract.md, "`return`, `?`,
+//! `break` and `continue`"). Each runs on both executors; the manager records
 //! what exit saw.
 
 mod common;

@@ -1,6 +1,6 @@
-//! The ready-made managers (`nullcontext`, `closing`, `suppress`,
-//! `from_fn`) and the closure API `with`, against every SPEC §2 rule that
-//! applies to each, on both executors.
+//! The ready-made managers (`nullcontext`, `closing`, `suppress`, `from_fn`)
+//! and the closure API `with`, against every guarantee of docs/contract.md
+//! that applies to each, on both executors.
 
 mod common;
 
@@ -75,18 +75,18 @@ fn nullcontext_lends_its_value_and_every_way_out_behaves_as_without_it() {
         .await;
         (value, returned, failed)
     });
-    assert_eq!(value, 42, "rule 2: the block's value");
-    assert_eq!(returned, 1, "rule 3: return leaves through the manager");
+    assert_eq!(value, 42, "completed: the block's value");
+    assert_eq!(returned, 1, "return: leaves through the manager");
     assert!(
         matches!(failed, Err(AppError::Parse(_))),
-        "rule 4: the failure propagates untouched"
+        "`?`: the failure propagates untouched"
     );
     let message = panic_message(|| {
         async_with::__private::block_on(async {
             async_with!(_n = nullcontext(0) => { panic!("boom") });
         })
     });
-    assert_eq!(message, "boom", "rule 6: the panic resumes");
+    assert_eq!(message, "boom", "panic: the panic resumes");
 }
 
 // ---------------------------------------------------------------- closing
@@ -151,7 +151,7 @@ fn closing_closes_on_every_way_out() {
         let log = Log::default();
         (use_stream(2, &log, false).await, log.events())
     });
-    assert!(matches!(result, Err(AppError::Parse(_))), "rule 4");
+    assert!(matches!(result, Err(AppError::Parse(_))), "`?` fails");
     assert_eq!(events, ["use s", "close s"]);
 
     let log = Log::default();
@@ -166,7 +166,7 @@ fn closing_closes_on_every_way_out() {
             let _ = result;
         })
     });
-    assert_eq!(message, "boom", "rule 6");
+    assert_eq!(message, "boom", "panic");
     assert_eq!(log.events(), ["close p"], "closed before the panic resumed");
 }
 
@@ -179,8 +179,16 @@ fn a_close_error_propagates_after_a_completed_block_and_replaces_a_failure() {
             use_stream(2, &log, true).await,
         )
     });
-    assert_eq!(completed, Err(manager_error("s", "close", None)), "rule 7");
-    assert_eq!(failed, Err(manager_error("s", "close", None)), "rule 8");
+    assert_eq!(
+        completed,
+        Err(manager_error("s", "close", None)),
+        "exit fails after a completed block"
+    );
+    assert_eq!(
+        failed,
+        Err(manager_error("s", "close", None)),
+        "exit fails after a failed block"
+    );
 }
 
 // ---------------------------------------------------------------- suppress
@@ -208,8 +216,8 @@ fn suppress_swallows_its_error_type_only() {
             other,
         )
     });
-    assert_eq!(swallowed, Ok("went on"), "rule 5: suppressed");
-    assert_eq!(completed, Ok("went on"), "rule 2");
+    assert_eq!(swallowed, Ok("went on"), "suppressed");
+    assert_eq!(completed, Ok("went on"), "completed");
     assert_eq!(
         other,
         Err(AppError::Io("disk".into())),
@@ -342,10 +350,10 @@ async fn two_managers(
 }
 
 #[test]
-fn from_fn_follows_every_rule() {
+fn from_fn_keeps_every_guarantee() {
     let failed = "failed(invalid digit found in string)";
     let cases: [Case<&str>; 5] = [
-        // rules 2 and 11
+        // completed, exited exactly once
         (
             false,
             OnExit::Propagate,
@@ -359,7 +367,7 @@ fn from_fn_follows_every_rule() {
                 "exit a (a-target): completed".into(),
             ],
         ),
-        // rules 1 and 9: b fails to enter, a exits with that failure
+        // a failed enter among several managers: b fails to enter, a exits with that failure
         (
             true,
             OnExit::Propagate,
@@ -371,7 +379,7 @@ fn from_fn_follows_every_rule() {
                 "exit a (a-target): failed(b failed to enter)".into(),
             ],
         ),
-        // rule 5: b suppresses, a sees completed
+        // suppression: b suppresses, a sees completed
         (
             false,
             OnExit::Suppress,
@@ -385,7 +393,7 @@ fn from_fn_follows_every_rule() {
                 "exit a (a-target): completed".into(),
             ],
         ),
-        // rule 7
+        // exit fails after a completed block
         (
             false,
             OnExit::Fail,
@@ -399,7 +407,7 @@ fn from_fn_follows_every_rule() {
                 "exit a (a-target): failed(b failed to exit)".into(),
             ],
         ),
-        // rule 8: b's error replaces the block's, and keeps what it saw
+        // exit fails after a failed block: b's error replaces the block's, and keeps what it saw
         (
             false,
             OnExit::Fail,
@@ -481,12 +489,12 @@ async fn with_recorder(
 }
 
 #[test]
-fn with_follows_every_rule_that_applies_to_a_closure() {
+fn with_keeps_every_guarantee_that_applies_to_a_closure() {
     // Unlike in `async_with!`, the closure's `?` has already converted the
     // error into the closure's error type when exit sees it.
     let failed = "failed(Parse(ParseIntError { kind: InvalidDigit }))";
     let cases: [Case<Option<usize>>; 6] = [
-        // rule 1
+        // enter fails
         (
             true,
             OnExit::Propagate,
@@ -494,7 +502,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
             Err(manager_error("m", "enter", None)),
             vec!["enter m failed".into()],
         ),
-        // rules 2 and 11
+        // completed, exited exactly once
         (
             false,
             OnExit::Propagate,
@@ -506,7 +514,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
                 "exit m (m-target): completed".into(),
             ],
         ),
-        // rule 4: exit sees the failure, the same error comes back
+        // `?` fails: exit sees the failure, the same error comes back
         (
             false,
             OnExit::Propagate,
@@ -518,7 +526,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
                 format!("exit m (m-target): {failed}"),
             ],
         ),
-        // rule 5: suppressed, so no value
+        // suppression: suppressed, so no value
         (
             false,
             OnExit::Suppress,
@@ -530,7 +538,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
                 format!("exit m (m-target): {failed}"),
             ],
         ),
-        // rule 7
+        // exit fails after a completed block
         (
             false,
             OnExit::Fail,
@@ -542,7 +550,7 @@ fn with_follows_every_rule_that_applies_to_a_closure() {
                 "exit m (m-target): completed".into(),
             ],
         ),
-        // rule 8: exit's error replaces the body's and kept what it saw
+        // exit fails after a failed block: exit's error replaces the body's and kept what it saw
         (
             false,
             OnExit::Fail,

@@ -1,9 +1,9 @@
-//! SPEC rule 20, one protocol: `async_with!`, `with()` and an exit stack
-//! entry give the same guarantees. Every scenario below runs through each
-//! entry point and must leave the same log: exit once with the block's
-//! outcome on every way out, the panic resumed after exit, `cancel` once
-//! when the future is dropped between enter and exit, nothing when it is
-//! dropped during enter or during exit.
+//! One protocol (docs/contract.md, "One protocol"): `async_with!`, `with()`
+//! and an exit stack entry give the same guarantees. Every scenario below
+//! runs through each entry point and must leave the same log: exit once with
+//! the block's outcome on every way out, the panic resumed after exit,
+//! `cancel` once when the future is dropped between enter and exit, nothing
+//! when it is dropped during enter or during exit.
 
 mod common;
 

@@ -1,7 +1,7 @@
-//! SPEC rule 19: futures using managers are `Send` whenever the managers
-//! and targets are, also for generic managers, `impl Trait` returns, the
-//! exit stack and `with()`; each case runs inside `tokio::spawn` on the
-//! multi-thread runtime.
+//! `Send` (docs/contract.md, "`Send` and generic code"): futures using
+//! managers are `Send` whenever the managers and targets are, also for
+//! generic managers, `impl Trait` returns, the exit stack and `with()`; each
+//! case runs inside `tokio::spawn` on the multi-thread runtime.
 
 use std::borrow::Cow;
 use std::convert::Infallible;

@@ -1,10 +1,10 @@
-//! Rule 8, both errors reach the caller: when cleanup fails while an
-//! earlier failure is in flight, the error that goes on keeps the earlier
-//! one (JavaScript's `SuppressedError`, Python's `__context__`), in every
-//! form: several managers in one `async_with!`, nested `async_with!`,
-//! generators, `with()` and every exit stack entry kind. The cases are
-//! tc39/test262's explicit-resource-management ones and CPython's
-//! contextlib ones, ported.
+//! Both errors reach the caller (docs/contract.md, "When exit fails"): when
+//! cleanup fails while an earlier failure is in flight, the error that goes
+//! on keeps the earlier one (JavaScript's `SuppressedError`, Python's
+//! `__context__`), in every form: several managers in one `async_with!`,
+//! nested `async_with!`, generators, `with()` and every exit stack entry
+//! kind. The cases are tc39/test262's explicit-resource-management ones and
+//! CPython's contextlib ones, ported.
 
 use async_with::{
     AsyncExitStack, BoxError, ExitAction, KeepSuppressed, Outcome, SendContextManager,
@@ -141,7 +141,7 @@ fn three_failures_nest_two_levels_deep() {
     assert_eq!(order, ["body", "inner", "outer"]);
 }
 
-// A block's `Err` value is a failure too (rule 4): kept the same way.
+// A block's `Err` value is a failure too: kept the same way.
 #[test]
 fn a_block_error_value_then_a_failing_disposal() {
     let result: Result<Result<(), BoxError>, BoxError> = block_on(async {
@@ -347,7 +347,8 @@ fn a_typed_error_keeps_by_its_hook_and_one_without_goes_on_alone() {
 }
 
 /// A second manager failing to enter is a failure the first's exit sees,
-/// and keeps if it fails too (rule 9 with rule 8).
+/// and keeps if it fails too ("Several managers and nesting" with "When
+/// exit fails" in docs/contract.md).
 #[test]
 fn a_failed_enter_then_a_failing_exit() {
     struct RefusesEntry;

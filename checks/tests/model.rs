@@ -1,4 +1,4 @@
-//! SPEC rules 1-11 and 13-20 together, model-checked.
+//! The guarantees of docs/contract.md together, model-checked.
 //!
 //! A scenario is a nest of up to five `async_with!` levels. Each level has
 //! up to two managers of its own and up to two entries in an exit stack
@@ -13,19 +13,19 @@
 //! panic, `return Ok(..)`, `break` and `continue` (labelled or not), or
 //! hang. A hang is where the scenario is cancelled: the executor drops the
 //! future once it stops progressing. In some scenarios one more manager,
-//! innermost, runs the block through `with()` (SPEC rule 20); its block is
-//! a closure then, which cannot `return`, `break` or `continue` for the
+//! innermost, runs the block through `with()` (docs/contract.md, "One
+//! protocol"); its block is a closure then, which cannot `return`, `break` or `continue` for the
 //! function. In the `Option` flavour the function returns `Option`, the
 //! managers cannot fail (`Infallible`), the block raises with `None`, and
 //! the nest is up to three levels deep (the flavour changes only how the
 //! block raises; fewer levels keep the test's build time down).
 //!
-//! An exit failing after a failure keeps it (rule 8): `TestError`
-//! implements `KeepSuppressed`, so every chain shows in the log and the
-//! result (`exit 1 (after: exit 2 (after: block))`).
+//! An exit failing after a failure keeps it (docs/contract.md, "When exit
+//! fails"): `TestError` implements `KeepSuppressed`, so every chain shows
+//! in the log and the result (`exit 1 (after: exit 2 (after: block))`).
 //!
-//! [`model`] predicts the event log and the result from SPEC §2 alone, as
-//! if every manager were one level of plain nesting. [`run`] runs the same
+//! [`model`] predicts the event log and the result from docs/contract.md
+//! alone, as if every manager were one level of plain nesting. [`run`] runs the same
 //! scenario through the real macros. They must agree exactly.
 //! `MODEL_CASES` sets the number of scenarios (2,000 by default;
 //! `scripts/soak.sh` runs 100,000) and `MODEL_SEED` the random seed, which
@@ -120,9 +120,9 @@ enum BlockEnd {
     /// `?` on an error (`Err(..)`, or `None`).
     Fail,
     /// `?` on an error of another type, converted by `From`: exit sees the
-    /// error as raised, the caller gets it converted (rule 4).
+    /// error as raised, the caller gets it converted.
     FailFrom,
-    /// `return Err(..)` (`return None`): a failure like `?` (rule 3).
+    /// `return Err(..)` (`return None`): a failure like `?`.
     ReturnErr,
     Panic,
     /// `return Ok(..)` (`return Some(..)`).
@@ -136,8 +136,8 @@ enum BlockEnd {
     /// `continue 'run`.
     ContinueLabelled,
     Hang,
-    /// The block's value is `Err(..)` (`None`) (rule 4): every level's
-    /// block has that type then, so no level can suppress (rule 5).
+    /// The block's value is `Err(..)` (`None`): every level's block has
+    /// that type then, so no level can suppress.
     TailErr,
 }
 
@@ -354,18 +354,17 @@ struct Item {
     plain: Option<(usize, bool)>,
 }
 
-/// The expected log and result, from SPEC §2: managers enter outermost
-/// first (rule 9), a failed or panicking enter stops there (rule 1), the
-/// block ends, every entered manager exits once in reverse order seeing what
-/// the one inside it left (rules 2-9, 11) and the target its block changed
-/// (12), suppression makes a failure completed (5), an exit error replaces
-/// a failure but not a panic (7, 8), an exit panic replaces anything; a
-/// hang cancels: entered managers whose exit has not started are cancelled,
-/// innermost first, a hand-written one through its `cancel` hook with its
-/// target, a generator by dropping its target (10). A `return` of an error
-/// is a failure like `?` (3); a block value `Err(e)` is a failure each
-/// level's exit sees, which no exit can suppress (4, 5). `break` and
-/// `continue` are completed, then jump (3).
+/// The expected log and result, from docs/contract.md: managers enter
+/// outermost first, a failed or panicking enter stops there, the block
+/// ends, every entered manager exits once in reverse order seeing what the
+/// one inside it left and the target its block changed, suppression makes a
+/// failure completed, an exit error replaces a failure but not a panic, an
+/// exit panic replaces anything; a hang cancels: entered managers whose exit
+/// has not started are cancelled, innermost first, a hand-written one
+/// through its `cancel` hook with its target, a generator by dropping its
+/// target. A `return` of an error is a failure like `?`; a block value
+/// `Err(e)` is a failure each level's exit sees, which no exit can
+/// suppress. `break` and `continue` are completed, then jump.
 fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     let mut items: Vec<Item> = Vec::new();
     for (index, level) in scenario.levels.iter().enumerate() {
@@ -398,8 +397,9 @@ fn model(scenario: &Scenario) -> (Vec<String>, Ended) {
     let mut touched: Vec<usize> = Vec::new();
     let mut state = State::Completed;
     // Whether the failure in flight is kept by an `async_with!` level's
-    // exit that fails after it (rule 8): all are but a block's
-    // `return Err(..)` (the value of a `return` is not looked at there).
+    // exit that fails after it (docs/contract.md, "When exit fails"): all
+    // are but a block's `return Err(..)` (the value of a `return` is not
+    // looked at there).
     let mut keepable = true;
     let mut jump = None;
     let mut cancelled = false;
@@ -625,9 +625,9 @@ impl std::fmt::Display for TestError {
 
 impl std::error::Error for TestError {}
 
-/// Rule 8: an exit failing after a failure keeps it, as `SuppressedError`
-/// shows it (`later (after: earlier)`), so that the log and the result
-/// show every chain.
+/// An exit failing after a failure keeps it (docs/contract.md, "When exit
+/// fails"), as `SuppressedError` shows it (`later (after: earlier)`), so
+/// that the log and the result show every chain.
 impl async_with::KeepSuppressed for TestError {
     fn keep_suppressed(self, earlier: async_with::BoxError) -> Self {
         TestError(format!("{} (after: {earlier})", self.0))
@@ -678,8 +678,8 @@ async fn yield_now() {
 /// A manager's target: its id times 100, plus one once the block changed
 /// it. A target that is dropped instead of being handed back to exit or
 /// `cancel` logs `dropped ID got VALUE`: that is how the library cleans up
-/// a cancelled generator (SPEC rule 10), and for a hand-written manager a
-/// skipped `cancel` hook.
+/// a cancelled generator (docs/contract.md, "Cancellation"), and for a
+/// hand-written manager a skipped `cancel` hook.
 struct Token {
     id: usize,
     value: usize,
@@ -1058,7 +1058,7 @@ async fn interpret_option(scenario: &Scenario, log: &Log) -> Option<Ended> {
 }
 
 /// The same nest with a `Result` value at every level: the innermost
-/// block's value is `Err(..)` (rule 4), and each level evaluates to what the
+/// block's value is `Err(..)`, and each level evaluates to what the
 /// level inside it evaluated to.
 async fn interpret_valued(scenario: &Scenario, log: &Log) -> Result<Ended, TestError> {
     let value: Result<(), TestError> = nest!(
@@ -1377,7 +1377,7 @@ use Form::{Generator as G, Hand as H};
 use Step as S;
 
 #[test]
-fn rule_03_a_return_of_an_error_is_a_failure_exit_can_suppress() {
+fn a_return_of_an_error_is_a_failure_exit_can_suppress() {
     hand_checked(
         &one(H, X::Suppress, B::ReturnErr),
         &["enter 1", "block", "exit 1 got 101 saw failed(block)"],
@@ -1386,7 +1386,7 @@ fn rule_03_a_return_of_an_error_is_a_failure_exit_can_suppress() {
 }
 
 #[test]
-fn rule_03_continue_is_completed_then_jumps() {
+fn continue_is_completed_then_jumps() {
     // A generator's suppression has nothing to suppress.
     hand_checked(
         &one(G, X::Suppress, B::Continue),
@@ -1396,7 +1396,7 @@ fn rule_03_continue_is_completed_then_jumps() {
 }
 
 #[test]
-fn rule_04_a_none_from_question_mark_is_a_failure_in_an_option_fn() {
+fn a_none_from_question_mark_is_a_failure_in_an_option_fn() {
     let scenario = Scenario {
         flavour: Flavour::Option,
         ..one(H, X::Propagate, B::Fail)
@@ -1409,7 +1409,7 @@ fn rule_04_a_none_from_question_mark_is_a_failure_in_an_option_fn() {
 }
 
 #[test]
-fn rule_04_exit_sees_the_error_as_raised_the_caller_gets_it_converted() {
+fn exit_sees_the_error_as_raised_the_caller_gets_it_converted() {
     hand_checked(
         &one(H, X::Propagate, B::FailFrom),
         &["enter 1", "block", "exit 1 got 101 saw failed(block)"],
@@ -1418,7 +1418,7 @@ fn rule_04_exit_sees_the_error_as_raised_the_caller_gets_it_converted() {
 }
 
 #[test]
-fn rule_04_05_a_block_value_err_is_a_failure_no_exit_suppresses() {
+fn a_block_value_err_is_a_failure_no_exit_suppresses() {
     // The stack's entry suppresses it for the entries after it (none); the
     // stack's suppression is not honoured for a `Result` block, so manager
     // 1 sees the same failure, cannot suppress it either, and the value
@@ -1446,7 +1446,7 @@ fn rule_04_05_a_block_value_err_is_a_failure_no_exit_suppresses() {
 }
 
 #[test]
-fn rule_05_a_stack_entry_suppresses_and_the_outer_manager_sees_completed() {
+fn a_stack_entry_suppresses_and_the_outer_manager_sees_completed() {
     let scenario = Scenario {
         flavour: Flavour::Result,
         levels: vec![Level {
@@ -1470,7 +1470,7 @@ fn rule_05_a_stack_entry_suppresses_and_the_outer_manager_sees_completed() {
 }
 
 #[test]
-fn rule_05_push_exit_suppresses_and_defer_runs_in_reverse_order() {
+fn push_exit_suppresses_and_defer_runs_in_reverse_order() {
     let scenario = Scenario {
         flavour: Flavour::Result,
         levels: vec![Level {
@@ -1500,7 +1500,7 @@ fn rule_05_push_exit_suppresses_and_defer_runs_in_reverse_order() {
 }
 
 #[test]
-fn rule_06_a_panic_reaches_exit_and_cannot_be_suppressed() {
+fn a_panic_reaches_exit_and_cannot_be_suppressed() {
     hand_checked(
         &one(G, X::Suppress, B::Panic),
         &["enter 1", "block", "exit 1 got 101 saw panicked(block)"],
@@ -1509,7 +1509,7 @@ fn rule_06_a_panic_reaches_exit_and_cannot_be_suppressed() {
 }
 
 #[test]
-fn rule_07_an_exit_error_replaces_a_return() {
+fn an_exit_error_replaces_a_return() {
     hand_checked(
         &one(H, X::Fail, B::Return),
         &["enter 1", "block", "exit 1 got 101 saw completed"],
@@ -1518,7 +1518,7 @@ fn rule_07_an_exit_error_replaces_a_return() {
 }
 
 #[test]
-fn rule_09_11_a_second_enter_failing_exits_the_first_with_its_target_unchanged() {
+fn a_second_enter_failing_exits_the_first_with_its_target_unchanged() {
     let scenario = Scenario {
         flavour: Flavour::Result,
         levels: vec![Level {
@@ -1543,7 +1543,7 @@ fn rule_09_11_a_second_enter_failing_exits_the_first_with_its_target_unchanged()
 }
 
 #[test]
-fn rule_10_a_hang_in_enter_cancels_every_entered_manager_innermost_first() {
+fn a_hang_in_enter_cancels_every_entered_manager_innermost_first() {
     let scenario = Scenario {
         flavour: Flavour::Result,
         levels: vec![
@@ -1573,7 +1573,7 @@ fn rule_10_a_hang_in_enter_cancels_every_entered_manager_innermost_first() {
 }
 
 #[test]
-fn rule_10_a_cancelled_generator_gets_its_target_dropped() {
+fn a_cancelled_generator_gets_its_target_dropped() {
     hand_checked(
         &one(G, X::Propagate, B::Hang),
         &["enter 1", "block", "dropped 1 got 101"],
@@ -1582,7 +1582,7 @@ fn rule_10_a_cancelled_generator_gets_its_target_dropped() {
 }
 
 #[test]
-fn rule_20_with_suppresses_then_a_cancellation_cancels_both() {
+fn with_suppresses_then_a_cancellation_cancels_both() {
     // `with()` innermost: its exit suppresses the block's failure, so the
     // outer manager sees a completed block.
     let scenario = Scenario {

@@ -1,9 +1,10 @@
-//! SPEC rules 10 and 19 on real resources: a sqlx SQLite transaction
-//! cancelled by `timeout`, `select!`, `JoinHandle::abort` and a client
-//! hanging up on an axum server is rolled back by the library's detached
-//! exit within its deadline; an axum handler uses a generic manager and a
-//! `Send` exit stack; `with()` runs in a spawned task with a
-//! `Transaction<'static, Sqlite>` target.
+//! Cancellation and `Send` (docs/contract.md, "Cancellation" and "`Send` and
+//! generic code") on real resources: a sqlx SQLite transaction cancelled by
+//! `timeout`, `select!`, `JoinHandle::abort` and a client hanging up on an
+//! axum server is rolled back by the library's detached exit within its
+//! deadline; an axum handler uses a generic manager and a `Send` exit stack;
+//! `with()` runs in a spawned task with a `Transaction<'static, Sqlite>`
+//! target.
 
 mod common;
 

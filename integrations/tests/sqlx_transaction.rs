@@ -64,9 +64,10 @@ async fn a_failing_question_mark_rolls_back_and_the_error_propagates() -> std::i
     Ok(())
 }
 
-/// One transaction that leaves its block the way `how` says (SPEC rules 3
-/// and 4): `return Err` and a block value `Err` are failures and roll
-/// back; `return Ok` and a value `Ok` commit.
+/// One transaction that leaves its block the way `how` says
+/// (docs/contract.md, "`return`, `?`, `break` and `continue`" and "The
+/// block's value"): `return Err` and a block value `Err` are failures and
+/// roll back; `return Ok` and a value `Ok` commit.
 async fn leave(pool: &SqlitePool, how: &str) -> Result<u32, AppError> {
     async_with!(tx = transaction(pool) => {
         insert(tx, how).await?;

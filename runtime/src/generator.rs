@@ -701,7 +701,7 @@ fn misuse(what: &str, name: &str) -> ! {
     panic!("the manager of `{name}` {what}")
 }
 
-/// SPEC rule 16 (Python's "generator didn't yield").
+/// docs/contract.md, "Generators" (Python's "generator didn't yield").
 #[cold]
 #[inline(never)]
 fn didnt_yield(name: &str) -> ! {

@@ -162,8 +162,8 @@ pub trait AsyncContextManager {
     }
 }
 
-/// The `Send` variant of [`AsyncContextManager`] (SPEC rule 19): the same
-/// trait, with futures that are `Send`.
+/// The `Send` variant of [`AsyncContextManager`] (docs/contract.md, "`Send`
+/// and generic code"): the same trait, with futures that are `Send`.
 ///
 /// This is the async working group's `trait_variant::make` convention,
 /// written by hand: a manager that can move between threads implements
@@ -530,9 +530,10 @@ pub trait PinnedContextManager {
         drop(target);
     }
 
-    /// `true` when the error of the last exit does not come after the
-    /// block's failure: the manager handled (suppressed) that failure
-    /// before it failed itself, so the error must not keep it (rule 8).
+    /// `true` when the error of the last exit does not come after the block's
+    /// failure: the manager handled (suppressed) that failure before it
+    /// failed itself, so the error must not keep it (docs/contract.md,
+    /// "When exit fails").
     /// An exit stack, whose entries may suppress the block's failure and
     /// then fail, says so; every other manager's error comes after the
     /// failure it saw (Python sets `__context__` the same way).

@@ -6,8 +6,8 @@
 //!
 //! 1. [`Scope::enter`] awaits the manager's enter and keeps the target in the
 //!    scope in the same poll in which enter returns it, so no `.await`
-//!    separates "entered" from "guarded" (SPEC rule 10: a target is never
-//!    lost).
+//!    separates "entered" from "guarded" (docs/contract.md, "Cancellation":
+//!    a target is never lost).
 //! 2. The block borrows the target (`&mut Target`, from `enter`); its future
 //!    is polled under [`catch_unwind`], so a panic becomes a payload.
 //! 3. [`Scope::exit_after`] hands the manager the target back with the
@@ -194,7 +194,7 @@ pub fn outcome<'a, V>(
 /// whatever exit returned (an exit error is dropped then, as a panic in
 /// exit would have replaced the block's); otherwise the block's value with
 /// exit's answer, or exit's error with the block's value (so that a failed
-/// block's error can be kept with it: rule 8).
+/// block's error can be kept with it: docs/contract.md, "When exit fails").
 #[inline]
 pub fn after_exit<V, E>(
     ended: Ended<V>,

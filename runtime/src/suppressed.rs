@@ -1,6 +1,6 @@
-//! Both errors reach the caller (rule 8): when cleanup fails while an
-//! earlier failure is in flight, the error that goes on keeps the earlier
-//! one, where its type can hold both.
+//! Both errors reach the caller (docs/contract.md, "When exit fails"): when
+//! cleanup fails while an earlier failure is in flight, the error that goes
+//! on keeps the earlier one, where its type can hold both.
 //!
 //! - Error types that hold any error, [`BoxError`], `anyhow::Error` and
 //!   `eyre::Report` (any `E: From<SuppressedError> + Into<BoxError>`), get

@@ -80,8 +80,8 @@ where
         Ok((Ok(value), _)) => Ok(Some(value)),
         Ok((Err(_), ExitAction::Suppress)) => Ok(None),
         Ok((Err(error), ExitAction::Propagate)) => Err(error),
-        // Exit failed: its error goes on, keeping the body's (rule 8) when
-        // the error type is `BoxError`.
+        // Exit failed: its error goes on, keeping the body's when the error
+        // type is `BoxError` (docs/contract.md, "When exit fails").
         Err((error, Ok(_))) => Err(E::from(error)),
         Err((error, Err(_))) if scope.as_ref().handled_block_failure() => Err(E::from(error)),
         Err((error, Err(body))) => Err(keep_if_boxed(E::from(error), body)),

@@ -13,7 +13,7 @@ impl AsyncContextManager for Lock {
     }
 }
 
-// Residual limitation of rules 3 and 4: an `async` block whose error type
+// Residual limitation of error values: an `async` block whose error type
 // is written only after the `async_with!` returns a `Result` inside it that
 // is not written `Ok(..)`; the error type (not `Debug`) is not known yet
 // where exit is shown the value. One error, saying to write it out.

@@ -1,6 +1,6 @@
 use async_with::{async_with, nullcontext};
 
-// Residual limitation of rule 4: an unlabelled `continue` leaving the block
+// Residual limitation of the block's value typing: an unlabelled `continue` leaving the block
 // is replayed where the `let`'s type cannot reach the block (a labelled
 // block there would capture it, E0695), so the value's type is not known
 // where exit's outcome is built. One error at the macro, saying to label

@@ -1,5 +1,6 @@
-//! An edition 2021 user crate of `async-with` (SPEC rule 12: both editions
-//! are supported). Its tests are in `tests/`.
+//! An edition 2021 user crate of `async-with` (docs/contract.md, "The block
+//! is a plain Rust block": both editions are supported). Its tests are in
+//! `tests/`.
 
 use async_with::async_context;
 

@@ -1,5 +1,5 @@
-//! Async exit after a cancellation (SPEC rule 10): the part of async `Drop`
-//! that stable Rust can have.
+//! Async exit after a cancellation (docs/contract.md, "Cancellation"): the
+//! part of async `Drop` that stable Rust can have.
 //!
 //! Rust cannot await in `Drop`, so when the future running a block is
 //! dropped between enter and exit, the protocol's scope can only call the
