@@ -389,7 +389,6 @@
 // this crate through `$crate`.)
 extern crate self as async_with;
 
-mod executor;
 mod exit_stack;
 mod generator;
 mod manager;
@@ -402,6 +401,8 @@ mod with;
 
 #[doc(hidden)]
 pub mod __private;
+#[doc(hidden)]
+pub mod expansion;
 
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
