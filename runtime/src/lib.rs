@@ -399,10 +399,16 @@ mod suppressed;
 mod sync;
 mod with;
 
-#[doc(hidden)]
-pub mod __private;
+// What generated code calls (`expansion/mod.rs`). Declared before
+// `__private` (and kept apart from it, so that rustfmt does not sort the
+// two): of two hidden paths to an item, rustc names it in errors by the
+// one in the module declared first, so errors say `expansion`.
 #[doc(hidden)]
 pub mod expansion;
+
+// The names the macros emit, `$crate::__private::NAME`: re-exports only.
+#[doc(hidden)]
+pub mod __private;
 
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
@@ -478,7 +484,7 @@ pub use with::with;
 #[macro_export]
 macro_rules! async_with {
     ($($input:tt)*) => {
-        $crate::__private::async_with!($crate; $($input)*)
+        $crate::expansion::async_with!($crate; $($input)*)
     };
 }
 

@@ -1,3 +1,10 @@
+// The one `__private` path left in this snapshot is rustc's note "this
+// error originates in the macro `$crate::__private::raise`": rustc names
+// the `macro_rules!` macro by the path the expansion invoked it with. That
+// path is the marker nested `async_with!` levels recognise by its last two
+// segments (`macros/src/raise.rs`, `recognise`); `__private` is what keeps
+// a user's own `raise!` from being taken for it, so it stays. The types
+// and traits are named by their `async_with::expansion::` paths.
 use async_with::{async_with, AsyncContextManager, ExitAction, Outcome};
 
 struct Lock;
