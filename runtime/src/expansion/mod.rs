@@ -63,7 +63,7 @@
 //!   are chosen so that this is right for the usual types, and their
 //!   bounds are traits of their own with a `#[diagnostic::on_unimplemented]`
 //!   message that says what to write ([`Fallible`], [`ViewableError`]).
-//!   The [`witness`] functions exist to make types known earlier.
+//!   The functions of `witness.rs` exist to make types known earlier.
 //! - Those messages, and the `#[diagnostic::do_not_recommend]` on impls
 //!   that would only confuse, are what users see of this module: the
 //!   compile-fail snapshots in `tests/ui` pin them.
