@@ -75,9 +75,15 @@
 //! and, among hidden ones, the module declared first. This module is
 //! declared before `__private` in `lib.rs` and re-exports every item flat,
 //! so an error names `async_with::expansion::Branch` (the file's path
-//! being `runtime/src/expansion/flow.rs`), never `__private`.
-//! Keep it declared first, and re-export any new item here as well as in
-//! `__private.rs`.
+//! being `runtime/src/expansion/flow.rs`), never `__private`. An item
+//! defined in a submodule and not re-exported here would be named by its
+//! `__private` path. Keep this module declared first (apart from
+//! `__private`, or rustfmt sorts the two), and re-export any new item here
+//! as well as in `__private.rs`: the ui snapshots (`tests/ui`) show a
+//! slip. The one `__private` path rustc still shows is the `raise!`
+//! marker's, in the note "this error originates in the macro
+//! `$crate::__private::raise`" (see `raise.rs` for why it keeps that
+//! path).
 
 mod captures;
 mod flow;
