@@ -15,7 +15,12 @@
 //! `async_with!` (several managers), that level's rewriter recognises it
 //! by its last two path segments (`macros/src/raise.rs`, `recognise`) and
 //! turns it into a failure its own exit sees first. Keep the name and the
-//! path.
+//! path: a user's own macro is unlikely to be called `__private::raise!`,
+//! while `expansion::raise!` would be a plausible path in user code, which
+//! the rewriter would then take for the marker. That is why rustc's note
+//! "this error originates in the macro `$crate::__private::raise`" stays
+//! in the two ui snapshots of a fallible manager in a function that cannot
+//! return its error.
 //!
 //! In an `async-stream` generator, the outermost level sends the error as
 //! the stream's item instead ([`Propagate::stream_item`], emitted inline
