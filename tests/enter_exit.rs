@@ -130,7 +130,7 @@ fn every_entered_manager_exits_exactly_once_on_every_path() {
             exited: exited.clone(),
         };
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            async_with::__private::block_on(run(path, counter))
+            futures_executor::block_on(run(path, counter))
         }));
         let expected = match path {
             Path::Complete => Ok(Some(2)),

@@ -247,7 +247,7 @@ fn ten_thousand_handlers_unwind_in_order_without_overflow() {
         .stack_size(256 * 1024)
         .spawn(|| {
             let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::with_capacity(N)));
-            async_with::__private::block_on(async {
+            futures_executor::block_on(async {
                 let mut stack = AsyncExitStack::<String>::default();
                 for i in 0..N {
                     let order = order.clone();
@@ -371,7 +371,7 @@ fn an_exit_error_replaces_the_block_failure_and_an_outer_suppressor_can_take_it(
 fn a_panicking_handler_does_not_stop_the_others_and_its_panic_resumes() {
     let log = Log::default();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let mut stack = AsyncExitStack::<String>::default();
             handler(&stack, &log, "outer", OnExit::Propagate);
             stack.defer(async || panic!("handler panicked"));
@@ -391,7 +391,7 @@ fn a_panicking_handler_does_not_stop_the_others_and_its_panic_resumes() {
 fn a_panicking_block_reaches_every_entry_and_resumes() {
     let log = Log::default();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let result: Result<(), BoxError> = async {
                 async_with!(stack = AsyncExitStack::new() => {
                     stack.enter(Recorder::new("a", &log)).await?;

@@ -64,7 +64,7 @@ fn chaining_reference_with_defer_and_with_push_exit() {
     for kind in [Kind::Defer, Kind::PushExit] {
         let suppressor_saw = Arc::new(Mutex::new(String::new()));
         let saw = suppressor_saw.clone();
-        let result: Result<(), BoxError> = async_with::__private::block_on(async {
+        let result: Result<(), BoxError> = futures_executor::block_on(async {
             async_with!(stack = AsyncExitStack::new() => {
                 raise(stack, kind, "IndexError");
                 raise(stack, kind, "KeyError");
@@ -101,7 +101,7 @@ fn chaining_reference_with_defer_and_with_push_exit() {
 #[test]
 fn three_failing_callbacks_reach_the_caller_in_order() {
     for kind in [Kind::Defer, Kind::PushExit] {
-        let error = async_with::__private::block_on(async {
+        let error = futures_executor::block_on(async {
             let mut stack = AsyncExitStack::new();
             for name in ["first", "second", "third"] {
                 raise(&stack, kind, name);
@@ -121,7 +121,7 @@ fn a_suppressor_after_several_failures_swallows_them_all() {
     for kind in [Kind::Defer, Kind::PushExit] {
         let seen = Arc::new(Mutex::new(String::new()));
         let saw = seen.clone();
-        let action = async_with::__private::block_on(async {
+        let action = futures_executor::block_on(async {
             let mut stack = AsyncExitStack::new();
             stack.push_exit(move |outcome: Outcome<'_>| {
                 *saw.lock().unwrap() = outcome.to_string();
@@ -147,7 +147,7 @@ fn a_suppressor_after_several_failures_swallows_them_all() {
 #[test]
 fn a_send_stack_keeps_every_failure_too() {
     for kind in [Kind::Defer, Kind::PushExit] {
-        let error = async_with::__private::block_on(async {
+        let error = futures_executor::block_on(async {
             let mut stack = AsyncExitStack::new_send();
             for name in ["a", "b"] {
                 raise_send(&stack, kind, name);
@@ -160,7 +160,7 @@ fn a_send_stack_keeps_every_failure_too() {
 
 #[test]
 fn a_typed_stack_keeps_them_with_keep_suppressed() {
-    let errors = async_with::__private::block_on(async {
+    let errors = futures_executor::block_on(async {
         let mut stack = AsyncExitStack::<String>::default()
             .keep_suppressed(|later, earlier| format!("{earlier}, then {later}"));
         stack.defer(async || Err("a".to_string()));

@@ -106,7 +106,7 @@ fn rollback_on_failure_and_the_error_propagates() {
 fn rollback_on_panic_and_the_panic_resumes() {
     let log = Log::default();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let _: Result<(), DbError> = async {
                 async_with!(writes = transaction(&log, false, false, false) => {
                     writes.push("half".to_string());
@@ -184,7 +184,7 @@ fn teardown_can_downcast_the_block_error() {
         }));
     }
     let seen = std::cell::Cell::new(None);
-    let result: Result<u8, std::num::ParseIntError> = async_with::__private::block_on(async {
+    let result: Result<u8, std::num::ParseIntError> = futures_executor::block_on(async {
         async_with!(expects_parse_errors(&seen) => {
             let n: u8 = "".parse()?;
             Ok(n)
@@ -227,7 +227,7 @@ async fn maybe_yield(skip: bool) -> Result<u8, String> {
 #[test]
 fn returning_before_yield_panics_naming_the_function() {
     let outcome = std::panic::catch_unwind(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let _: Result<(), String> = async {
                 async_with!(_n = maybe_yield(true) => {});
                 Ok(())
@@ -246,9 +246,8 @@ fn returning_before_yield_panics_naming_the_function() {
     );
 
     // The same function yields when it does not return early.
-    let value: Result<u8, String> = async_with::__private::block_on(async {
-        Ok(async_with!(n = maybe_yield(false) => { *n + 1 }))
-    });
+    let value: Result<u8, String> =
+        futures_executor::block_on(async { Ok(async_with!(n = maybe_yield(false) => { *n + 1 })) });
     assert_eq!(value, Ok(2));
 }
 
@@ -414,8 +413,8 @@ fn an_io_result_generator_yields_its_ok_type_and_fails_with_io_error() {
     async fn read(fail: bool) -> std::io::Result<usize> {
         Ok(async_with!(contents = open_file(fail) => { contents.len() }))
     }
-    assert_eq!(async_with::__private::block_on(read(false)).unwrap(), 8);
-    let error = async_with::__private::block_on(read(true)).unwrap_err();
+    assert_eq!(futures_executor::block_on(read(false)).unwrap(), 8);
+    let error = futures_executor::block_on(read(true)).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
     // The manager's types, as the type system read them from the alias.
     let _: async_with::Generator<String, std::io::Error, _> = open_file(false);
@@ -438,9 +437,9 @@ fn an_anyhow_result_generator_fails_with_anyhow_error() {
         Ok(async_with!(port = connect(log, fail_close) => { *port + 1 }))
     }
     let log = Log::default();
-    let served = async_with::__private::block_on(serve(&log, false)).unwrap();
+    let served = futures_executor::block_on(serve(&log, false)).unwrap();
     assert_eq!(served, 8081);
-    let error = async_with::__private::block_on(serve(&log, true)).unwrap_err();
+    let error = futures_executor::block_on(serve(&log, true)).unwrap_err();
     assert_eq!(error.to_string(), "close failed on port 8080");
     assert_eq!(
         log.events(),
@@ -482,9 +481,9 @@ fn a_crate_alias_and_an_unnamed_alias_with_fallible_are_fallible_generators() {
         let lease = async_with!(lease = lease(available) => { *lease });
         Ok((slot, lease))
     }
-    assert_eq!(async_with::__private::block_on(take(3)), Ok((2, 3)));
+    assert_eq!(futures_executor::block_on(take(3)), Ok((2, 3)));
     assert_eq!(
-        async_with::__private::block_on(take(0)),
+        futures_executor::block_on(take(0)),
         Err(PoolError("exhausted"))
     );
 }
@@ -500,7 +499,7 @@ async fn last_status(log: &Log) -> Result<u8, String> {
 fn an_infallible_generator_can_yield_a_result_value() {
     let log = Log::default();
     // No error type to propagate: it works in a function returning `()`.
-    async_with::__private::block_on(async {
+    futures_executor::block_on(async {
         async_with!(status = last_status(&log) => {
             assert!(status.is_err());
             *status = Ok(0);
@@ -525,7 +524,7 @@ async fn search() -> SearchResult {
 
 #[test]
 fn a_type_named_like_a_result_without_arguments_is_a_target() {
-    let hits = async_with::__private::block_on(async { async_with!(r = search() => { r.hits }) });
+    let hits = futures_executor::block_on(async { async_with!(r = search() => { r.hits }) });
     assert_eq!(hits, 3);
 }
 
@@ -538,7 +537,7 @@ fn yield_without_a_value_lends_unit() {
         log.push(format!("release completed={}", exit.is_completed()));
     }
     let log = Log::default();
-    async_with::__private::block_on(async { async_with!(lock(&log) => { log.push("inside") }) });
+    futures_executor::block_on(async { async_with!(lock(&log) => { log.push("inside") }) });
     assert_eq!(
         log.events(),
         ["acquire", "inside", "release completed=true"]
@@ -552,8 +551,7 @@ fn arguments_keep_their_patterns_mut_and_raw_names() {
         count += r#type + a + b;
         let (_sum, _exit) = yield_!(count);
     }
-    let value =
-        async_with::__private::block_on(async { async_with!(n = sum(1, 2, (3, 4)) => { *n }) });
+    let value = futures_executor::block_on(async { async_with!(n = sum(1, 2, (3, 4)) => { *n }) });
     assert_eq!(value, 10);
 }
 
@@ -623,5 +621,5 @@ fn exit_tells_each_way_the_block_ended_apart() {
 }
 
 fn run_to_end<F: std::future::Future>(future: F) -> F::Output {
-    async_with::__private::block_on(future)
+    futures_executor::block_on(future)
 }

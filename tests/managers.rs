@@ -82,7 +82,7 @@ fn nullcontext_lends_its_value_and_every_way_out_behaves_as_without_it() {
         "`?`: the failure propagates untouched"
     );
     let message = panic_message(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             async_with!(_n = nullcontext(0) => { panic!("boom") });
         })
     });
@@ -156,7 +156,7 @@ fn closing_closes_on_every_way_out() {
 
     let log = Log::default();
     let message = panic_message(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let result: Result<(), AppError> = async {
                 async_with!(_s = closing(stream("p", &log)) => { panic!("boom") });
                 #[allow(unreachable_code)]
@@ -283,7 +283,7 @@ fn suppress_does_not_swallow_a_failure_of_a_block_with_a_value_nor_a_panic() {
         "the typing rule: only a `()` block can be suppressed"
     );
     let message = panic_message(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             async_with!(suppress_if(|_| true) => { panic!("not suppressible") });
         })
     });
@@ -437,7 +437,7 @@ fn from_fn_keeps_every_guarantee() {
 fn from_fn_sees_a_panic_and_the_panic_resumes() {
     let log = Log::default();
     let message = panic_message(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let result: Result<(), AppError> = async {
                 async_with!(_a = recorded("a", &log, false, OnExit::Suppress) => {
                     panic!("boom")
@@ -459,7 +459,7 @@ fn from_fn_sees_a_panic_and_the_panic_resumes() {
 #[test]
 #[should_panic(expected = "`nullcontext` manager used twice")]
 fn a_manager_entered_twice_says_so() {
-    async_with::__private::block_on(async {
+    futures_executor::block_on(async {
         let mut manager = nullcontext(1);
         async_with!(_n = &mut manager => {});
         async_with!(_n = &mut manager => {});
@@ -600,7 +600,7 @@ fn with_lets_exit_downcast_the_failure() {
 fn with_reports_a_panic_to_exit_then_resumes_it() {
     let log = Log::default();
     let message = panic_message(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let manager = Recorder::new("m", &log).on_exit(OnExit::Suppress);
             let _ = with(manager, async |_: &mut String| -> Result<(), AppError> {
                 panic!("boom")

@@ -75,7 +75,7 @@ async fn scenario(log: &Log, panic_in: PanicIn, block: Block) -> Result<(), Stri
 fn panic_of(panic_in: PanicIn, block: Block) -> (String, Vec<String>) {
     let log = Log::default();
     let payload = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        async_with::__private::block_on(scenario(&log, panic_in, block))
+        futures_executor::block_on(scenario(&log, panic_in, block))
     }))
     .expect_err("the scenario panics");
     (common::panic_message(&*payload), log.events())
@@ -136,7 +136,7 @@ async fn generator(log: &Log, panic_in: PanicIn) -> Result<(), String> {
 fn generator_panic(panic_in: PanicIn) -> (String, Vec<String>) {
     let log = Log::default();
     let payload = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let result: Result<(), String> = async {
                 async_with!(generator(&log, panic_in) => { log.push("block") });
                 Ok(())

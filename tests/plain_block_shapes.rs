@@ -52,10 +52,10 @@ async fn work(lease: &mut Lease) -> io::Result<u32> {
 #[test]
 fn shape3_a_mut_reference_variable_of_a_local_manager() {
     let mut manager = lease();
-    let value = async_with::__private::block_on(work(&mut manager)).unwrap();
+    let value = futures_executor::block_on(work(&mut manager)).unwrap();
     assert_eq!(value, 2);
     // The manager is still ours: enter counted, and its log is readable.
-    let value = async_with::__private::block_on(work(&mut manager)).unwrap();
+    let value = futures_executor::block_on(work(&mut manager)).unwrap();
     assert_eq!(value, 3);
     assert_eq!(
         *manager.log.borrow(),
@@ -71,7 +71,7 @@ fn shape3_a_mut_reference_variable_of_a_local_manager() {
 #[test]
 fn shape3_mut_of_a_local_manager_with_every_way_out() {
     let mut manager = lease();
-    let result: io::Result<u32> = async_with::__private::block_on(async {
+    let result: io::Result<u32> = futures_executor::block_on(async {
         async_with!(id = &mut manager => { assert_eq!(*id, 1); });
         async_with!(&mut manager => {});
         let mut leases = vec![lease()];
@@ -102,7 +102,7 @@ where
 #[test]
 fn shape3_mut_of_a_generic_local_manager() {
     let mut manager = lease();
-    let value = async_with::__private::block_on(generic_local(&mut manager)).unwrap();
+    let value = futures_executor::block_on(generic_local(&mut manager)).unwrap();
     assert_eq!(value, 10);
     assert_eq!(manager.next, 1);
 }
@@ -187,7 +187,7 @@ impl AsyncContextManager for Snapshot {
 fn shape4_a_struct_literal_manager() {
     let log = Rc::new(RefCell::new(Vec::new()));
     let table = "users";
-    let rows: io::Result<usize> = async_with::__private::block_on(async {
+    let rows: io::Result<usize> = futures_executor::block_on(async {
         let rows = async_with!(cursor = Snapshot { table, log: log.clone() } => { cursor.len() });
         async_with!(Snapshot { table: "empty", log: log.clone() } => {});
         let both = async_with!(
@@ -565,7 +565,7 @@ mod views {
     fn seen_by_exit(ways: &[Way]) -> Vec<String> {
         let mut seen = Seen::default();
         for way in ways {
-            let result = async_with::__private::block_on(way(&mut seen));
+            let result = futures_executor::block_on(way(&mut seen));
             assert_eq!(result, Err(malformed()));
         }
         seen.0.take()
@@ -601,7 +601,7 @@ mod views {
     #[allow(clippy::unit_arg, clippy::useless_conversion)]
     fn shape6_error_types_fixed_after_the_macro() {
         let mut seen = Seen::default();
-        async_with::__private::block_on(async {
+        futures_executor::block_on(async {
             let a: Result<u8, String> = async_with!(&mut seen => { Err("text".into()) });
             let b: Result<u8, ()> = async_with!(&mut seen => { Err(Default::default()) });
             let c: Result<u8, anyhow::Error> =

@@ -54,7 +54,7 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn block_on<F: Future>(future: F) -> F::Output {
-    async_with::__private::block_on(future)
+    futures_executor::block_on(future)
 }
 
 // test262: "disposal errors are aggregated in reverse order of

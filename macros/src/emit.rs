@@ -376,8 +376,9 @@ fn replay(expansion: &Expansion, input: &LevelInput, way: &Ident) -> TokenStream
     };
     let all_replayed = !handed_on && input.arriving.len() == expansion.ways.len();
     let rest = (!all_replayed).then(|| quote!(#[allow(unreachable_patterns)] #rest));
+    // A replayed `return` is the function's tail here: not needless.
     quote! {{
-        #[allow(unreachable_code)]
+        #[allow(unreachable_code, clippy::needless_return)]
         match #way {
             #(#arms)*
             #rest

@@ -7,13 +7,23 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 
-/// The marker raising `error`, reported at `span`: the crate path keeps
-/// its own hygiene (`$crate` resolves where it was written) but is located
-/// at `span`, so that an error about the conversion points at the user's
-/// manager, not at the whole invocation.
+/// Returns `error` from the enclosing function, converted like `?`
+/// (nothing is required of the function for an `Infallible` error),
+/// reported at `span`: the crate path keeps its own hygiene (`$crate`
+/// resolves where it was written) but is located at `span`, so that an
+/// error about the conversion points at the user's manager, not at the
+/// whole invocation.
 pub fn emit(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
     let krate = located_at(krate, span);
-    quote_spanned!(span=> #krate::__private::raise!(#error))
+    let kind = quote::quote_spanned!(Span::mixed_site()=> kind);
+    quote_spanned! {span=> {
+        #[allow(unused_imports)]
+        use #krate::__private::raise::{KindNever as _, KindPropagate as _};
+        #[allow(unreachable_code)]
+        let #kind = (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind();
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        return #kind.raise(#error);
+    }}
 }
 
 /// Inside async-stream's `stream!`/`try_stream!`, the sender its `yield`

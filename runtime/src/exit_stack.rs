@@ -1090,8 +1090,8 @@ mod tests {
     //! The `unsafe` above, exercised under miri by `scripts/miri.sh`.
 
     use super::*;
-    use crate::__private::block_on;
     use crate::{from_fn, nullcontext};
+    use futures_executor::block_on;
 
     #[test]
     fn targets_stay_valid_while_the_entry_list_grows() {

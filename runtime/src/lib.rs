@@ -389,7 +389,6 @@
 // this crate through `$crate`.)
 extern crate self as async_with;
 
-mod executor;
 mod exit_stack;
 mod generator;
 mod manager;
@@ -398,9 +397,16 @@ mod outcome;
 mod protocol;
 mod suppressed;
 mod sync;
-mod way_out;
 mod with;
 
+// What generated code calls (`expansion/mod.rs`). Declared before
+// `__private` (and kept apart from it, so that rustfmt does not sort the
+// two): of two hidden paths to an item, rustc names it in errors by the
+// one in the module declared first, so errors say `expansion`.
+#[doc(hidden)]
+pub mod expansion;
+
+// The names the macros emit, `$crate::__private::NAME`: re-exports only.
 #[doc(hidden)]
 pub mod __private;
 
@@ -478,7 +484,7 @@ pub use with::with;
 #[macro_export]
 macro_rules! async_with {
     ($($input:tt)*) => {
-        $crate::__private::async_with!($crate; $($input)*)
+        $crate::expansion::async_with!($crate; $($input)*)
     };
 }
 

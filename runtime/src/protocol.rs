@@ -262,9 +262,9 @@ mod tests {
     //! The scope's own guarantees; every entry point inherits them.
 
     use super::*;
-    use crate::__private::block_on;
     use crate::AsyncContextManager;
     use core::convert::Infallible;
+    use futures_executor::block_on;
     use std::cell::RefCell;
     use std::future::poll_fn;
     use std::rc::Rc;

@@ -10,12 +10,11 @@
 //!   [`Outcome::Failed`](crate::Outcome::Failed).
 //!
 //! `async_with!` chooses by autoref at the place where exit failed, where
-//! both types are known (the [`keep`] module, for generated code);
+//! both types are known (`expansion/keep.rs`, for generated code);
 //! [`with`](crate::with()) is generic and keeps both for [`BoxError`].
 
 use core::any::Any;
 use core::fmt;
-use core::marker::PhantomData;
 
 use crate::BoxError;
 
@@ -150,129 +149,10 @@ pub trait KeepSuppressed {
     fn keep_suppressed(self, earlier: BoxError) -> Self;
 }
 
-/// A value that may hold a failure: the block's `?` residual, an inner
-/// level's raised error, or the block's `Err` value.
-#[doc(hidden)]
-pub trait HeldError {
-    /// The failure, boxed; `None` for a success or a `None`.
-    fn held_error(self) -> Option<BoxError>;
-}
-
-impl<T, E: Into<BoxError>> HeldError for Result<T, E> {
-    #[inline]
-    fn held_error(self) -> Option<BoxError> {
-        self.err().map(Into::into)
-    }
-}
-
-impl<T> HeldError for Option<T> {
-    #[inline]
-    fn held_error(self) -> Option<BoxError> {
-        None
-    }
-}
-
-/// The choice `async_with!` makes where exit failed after the block
-/// failed, by autoref on the two types:
-/// `(&&&Keep::of(&error, &held)).keep_kind().keep(error, held)`.
-#[doc(hidden)]
-pub mod keep {
-    use super::*;
-
-    /// The two types, for the choice.
-    pub struct Keep<E, S>(PhantomData<fn(E, S)>);
-
-    impl<E, S> Keep<E, S> {
-        /// The choice for `error` and `held`.
-        #[inline(always)]
-        pub fn of(_: &E, _: &S) -> Self {
-            Keep(PhantomData)
-        }
-    }
-
-    /// First: the error type's own [`KeepSuppressed`].
-    pub trait KeepByHook {
-        /// [`ByHook`].
-        fn keep_kind(&self) -> ByHook;
-    }
-    impl<E: KeepSuppressed, S: HeldError> KeepByHook for &&&Keep<E, S> {
-        #[inline(always)]
-        fn keep_kind(&self) -> ByHook {
-            ByHook
-        }
-    }
-
-    /// Then: an error type that holds any error.
-    pub trait KeepBoth {
-        /// [`Both`].
-        fn keep_kind(&self) -> Both;
-    }
-    impl<E, S> KeepBoth for &&Keep<E, S>
-    where
-        E: From<SuppressedError> + Into<BoxError>,
-        S: HeldError,
-    {
-        #[inline(always)]
-        fn keep_kind(&self) -> Both {
-            Both
-        }
-    }
-
-    /// Last: the later error goes on alone.
-    pub trait KeepLater {
-        /// [`Later`].
-        fn keep_kind(&self) -> Later;
-    }
-    impl<E, S> KeepLater for &Keep<E, S> {
-        #[inline(always)]
-        fn keep_kind(&self) -> Later {
-            Later
-        }
-    }
-
-    /// Keeps through [`KeepSuppressed`].
-    pub struct ByHook;
-    impl ByHook {
-        /// `error.keep_suppressed(earlier)`, if `held` failed.
-        pub fn keep<E: KeepSuppressed, S: HeldError>(self, error: E, held: S) -> E {
-            match held.held_error() {
-                Some(earlier) => error.keep_suppressed(earlier),
-                None => error,
-            }
-        }
-    }
-
-    /// Keeps both in a [`SuppressedError`].
-    pub struct Both;
-    impl Both {
-        /// `SuppressedError { error, suppressed }`, if `held` failed.
-        pub fn keep<E, S>(self, error: E, held: S) -> E
-        where
-            E: From<SuppressedError> + Into<BoxError>,
-            S: HeldError,
-        {
-            match held.held_error() {
-                Some(earlier) => E::from(after(error.into(), earlier)),
-                None => error,
-            }
-        }
-    }
-
-    /// Keeps the later error only.
-    pub struct Later;
-    impl Later {
-        /// `error`.
-        #[inline(always)]
-        pub fn keep<E, S>(self, error: E, _: S) -> E {
-            error
-        }
-    }
-}
-
 /// `later`, come after `earlier`: a chain stays one line in the order the
 /// failures happened (`later` may already be a chain, from an exit stack
 /// whose entries failed: `earlier` goes at its far end).
-fn after(later: BoxError, earlier: BoxError) -> SuppressedError {
+pub(crate) fn after(later: BoxError, earlier: BoxError) -> SuppressedError {
     match later.downcast::<SuppressedError>() {
         Ok(chain) => {
             let SuppressedError { error, suppressed } = *chain;

@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn enter_and_exit_are_spans_with_outcome_result_and_duration() {
         let spans = spans_of(|| {
-            crate::__private::block_on(async {
+            futures_executor::block_on(async {
                 let ok: Result<u8, String> =
                     async { Ok(async_with!(n = resource() => { *n })) }.await;
                 assert_eq!(ok, Ok(1));
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn with_and_exit_stack_entries_record_the_same_spans() {
         let spans = spans_of(|| {
-            crate::__private::block_on(async {
+            futures_executor::block_on(async {
                 let value = crate::with(resource(), async |n: &mut u8| Ok::<_, String>(*n)).await;
                 assert_eq!(value, Ok(Some(1)));
                 let suppressed = crate::with(resource(), async |_: &mut u8| {
@@ -339,7 +339,7 @@ mod instrument_tests {
     fn events_of(scenario: impl std::future::Future<Output = Result<u8, String>>) -> Vec<String> {
         let nesting = Nesting::default();
         let value = tracing::subscriber::with_default(nesting.clone(), || {
-            crate::__private::block_on(scenario)
+            futures_executor::block_on(scenario)
         });
         assert!(value.is_ok(), "{value:?}");
         let events = nesting.0.lock().unwrap().events.clone();

@@ -174,7 +174,7 @@ where
     F: std::future::Future<Output = T>,
     T: PartialEq + std::fmt::Debug,
 {
-    let plain = async_with::__private::block_on(make());
+    let plain = futures_executor::block_on(make());
     let tokio = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap()

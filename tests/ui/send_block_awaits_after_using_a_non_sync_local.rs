@@ -3,8 +3,9 @@
 // borrows the local, so the task's future is not `Send` where the plain
 // block's would be. The fix (README, limits): move the local into the
 // block, `let rx = rx;`, or use it outside the block. rustc's note names
-// `__private::CatchUnwind`, the future that runs the block: rustc lists
-// every type the value is held in, which the macro cannot change.
+// `expansion::CatchUnwind`, the future that runs the block: rustc lists
+// every type the value is held in, which the macro cannot change (it
+// names it by its first hidden path, `expansion`, not `__private`).
 use async_with::{async_with, nullcontext};
 
 fn spawn<F: std::future::Future + Send + 'static>(_task: F) {}

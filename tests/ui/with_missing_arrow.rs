@@ -18,5 +18,5 @@ async fn run() {
 }
 
 fn main() {
-    async_with::__private::block_on(run());
+    futures_executor::block_on(run());
 }

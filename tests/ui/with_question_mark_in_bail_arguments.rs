@@ -27,5 +27,5 @@ async fn run() -> anyhow::Result<u8> {
 }
 
 fn main() {
-    let _ = async_with::__private::block_on(run());
+    let _ = futures_executor::block_on(run());
 }

@@ -24,5 +24,5 @@ async fn run() -> Result<u8, AppError> {
 }
 
 fn main() {
-    let _ = async_with::__private::block_on(run());
+    let _ = futures_executor::block_on(run());
 }

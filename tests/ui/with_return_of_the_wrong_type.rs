@@ -23,5 +23,5 @@ async fn run() -> u32 {
 }
 
 fn main() {
-    async_with::__private::block_on(run());
+    futures_executor::block_on(run());
 }

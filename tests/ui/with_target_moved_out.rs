@@ -20,5 +20,5 @@ async fn run() -> String {
 }
 
 fn main() {
-    let _ = async_with::__private::block_on(run());
+    let _ = futures_executor::block_on(run());
 }

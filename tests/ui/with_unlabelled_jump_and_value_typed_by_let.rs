@@ -20,5 +20,5 @@ async fn run(rows: &[u32]) -> Vec<Vec<String>> {
 }
 
 fn main() {
-    async_with::__private::block_on(run(&[1]));
+    futures_executor::block_on(run(&[1]));
 }

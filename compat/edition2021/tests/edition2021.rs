@@ -32,11 +32,11 @@ async fn flow(log: &std::cell::RefCell<Vec<String>>, input: &str) -> Result<u32,
 #[test]
 fn control_flow_works_in_edition_2021() {
     let log = Default::default();
-    let result = async_with::__private::block_on(flow(&log, "4"));
+    let result = futures_executor::block_on(flow(&log, "4"));
     assert_eq!(result, Ok(5));
     assert_eq!(log.take().len(), 6);
 
-    let result = async_with::__private::block_on(flow(&log, "x"));
+    let result = futures_executor::block_on(flow(&log, "x"));
     assert_eq!(result, Err("bad x".to_string()));
     assert_eq!(log.take(), ["enter", "exit failed(\"bad x\")"]);
 }
@@ -45,7 +45,7 @@ fn control_flow_works_in_edition_2021() {
 fn generator_methods_with_elided_lifetimes_work_in_edition_2021() {
     let pool = Pool { name: "db".into() };
     let suffix = String::from("1");
-    let result: Result<String, String> = async_with::__private::block_on(async {
+    let result: Result<String, String> = futures_executor::block_on(async {
         Ok(async_with!(s = pool.session(&suffix) => { s.clone() }))
     });
     assert_eq!(result, Ok("db-1".to_string()));

@@ -44,7 +44,7 @@ async fn nested(log: &RefCell<Vec<String>>, input: &str) -> Result<u32, String> 
 #[test]
 fn a_renamed_dependency_expands_and_replays_every_way_out() {
     let log = RefCell::new(Vec::new());
-    assert_eq!(aw::__private::block_on(nested(&log, "5")), Ok(8));
+    assert_eq!(futures_executor::block_on(nested(&log, "5")), Ok(8));
     assert_eq!(
         log.take(),
         [
@@ -56,7 +56,7 @@ fn a_renamed_dependency_expands_and_replays_every_way_out() {
             "exit a: completed"
         ]
     );
-    assert_eq!(aw::__private::block_on(nested(&log, "0")), Ok(0));
+    assert_eq!(futures_executor::block_on(nested(&log, "0")), Ok(0));
     assert_eq!(
         log.take(),
         [
@@ -69,7 +69,7 @@ fn a_renamed_dependency_expands_and_replays_every_way_out() {
         ]
     );
     assert_eq!(
-        aw::__private::block_on(nested(&log, "x")),
+        futures_executor::block_on(nested(&log, "x")),
         Err("bad x".to_string())
     );
     assert_eq!(
@@ -87,7 +87,7 @@ fn a_renamed_dependency_expands_and_replays_every_way_out() {
 fn a_facade_re_export_expands() {
     use async_with_renamed::facade_async_with;
     let log = RefCell::new(Vec::new());
-    let value: Result<u32, String> = aw::__private::block_on(async {
+    let value: Result<u32, String> = futures_executor::block_on(async {
         Ok(facade_async_with!(n = (Logged { name: "f", log: &log }) => { *n + 1 }))
     });
     assert_eq!(value, Ok(2));
@@ -97,7 +97,7 @@ fn a_facade_re_export_expands() {
 #[test]
 fn with_works_through_the_renamed_path() {
     let log = RefCell::new(Vec::new());
-    let value = aw::__private::block_on(aw::with(
+    let value = futures_executor::block_on(aw::with(
         Logged {
             name: "w",
             log: &log,

@@ -27,9 +27,9 @@ async fn run(log: &RefCell<Vec<String>>, input: &str) -> Result<u32, String> {
 #[test]
 fn a_generator_works_through_a_renamed_dependency() {
     let log = RefCell::new(Vec::new());
-    assert_eq!(aw::__private::block_on(run(&log, "2")), Ok(3));
+    assert_eq!(futures_executor::block_on(run(&log, "2")), Ok(3));
     assert_eq!(
-        aw::__private::block_on(run(&log, "x")),
+        futures_executor::block_on(run(&log, "x")),
         Err("bad x".to_string())
     );
     assert_eq!(

@@ -17,7 +17,15 @@ async fn golden() -> Result<u64, Error> {
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
                 ::core::result::Result::Err(error) => {
-                    ::async_with::__private::raise!(error)
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::raise::{
+                        KindNever as _, KindPropagate as _,
+                    };
+                    #[allow(unreachable_code)]
+                    let kind = (&&::async_with::__private::raise::Probe(&error))
+                        .async_with_raise_kind();
+                    #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                    return kind.raise(error);
                 }
             };
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
@@ -45,7 +53,17 @@ async fn golden() -> Result<u64, Error> {
                 ::core::result::Result::Err((error, _)) => {
                     #[allow(unreachable_code)]
                     let error = error;
-                    ::async_with::__private::raise!(error)
+                    {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::raise::{
+                            KindNever as _, KindPropagate as _,
+                        };
+                        #[allow(unreachable_code)]
+                        let kind = (&&::async_with::__private::raise::Probe(&error))
+                            .async_with_raise_kind();
+                        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                        return kind.raise(error);
+                    }
                 }
             }
         }

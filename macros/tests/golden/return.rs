@@ -23,7 +23,15 @@ async fn golden() -> Result<u64, Error> {
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
                 ::core::result::Result::Err(error) => {
-                    ::async_with::__private::raise!(error)
+                    #[allow(unused_imports)]
+                    use ::async_with::__private::raise::{
+                        KindNever as _, KindPropagate as _,
+                    };
+                    #[allow(unreachable_code)]
+                    let kind = (&&::async_with::__private::raise::Probe(&error))
+                        .async_with_raise_kind();
+                    #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                    return kind.raise(error);
                 }
             };
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
@@ -89,7 +97,17 @@ async fn golden() -> Result<u64, Error> {
                             }
                         }
                     };
-                    ::async_with::__private::raise!(error)
+                    {
+                        #[allow(unused_imports)]
+                        use ::async_with::__private::raise::{
+                            KindNever as _, KindPropagate as _,
+                        };
+                        #[allow(unreachable_code)]
+                        let kind = (&&::async_with::__private::raise::Probe(&error))
+                            .async_with_raise_kind();
+                        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                        return kind.raise(error);
+                    }
                 }
                 ::core::result::Result::Ok(
                     (::async_with::__private::Flow::Value(value), _),
@@ -112,7 +130,7 @@ async fn golden() -> Result<u64, Error> {
                     ) {
                         ::core::option::Option::Some(value) => value,
                         ::core::option::Option::None => {
-                            #[allow(unreachable_code)]
+                            #[allow(unreachable_code, clippy::needless_return)]
                             match way {
                                 AsyncWithWays::W0(leave) => return leave.value,
                             }

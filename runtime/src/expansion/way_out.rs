@@ -19,9 +19,11 @@
 
 use core::marker::PhantomData;
 
-use crate::__private::{Ending, Fallible, ViewableError};
-use crate::suppressed::HeldError;
-use crate::{BoxError, ExitAction, Failure, Outcome};
+use core::fmt;
+
+use super::keep::HeldError;
+use super::{Ending, Fallible};
+use crate::{BoxError, Failure, Outcome};
 
 /// How a block ended without panicking: with its value, or by a way out.
 pub enum Flow<V, W> {
@@ -88,14 +90,6 @@ impl<T, H: HeldOf<T>> WayOut for Leave<T, H> {
 /// choice is made.
 pub struct View<T>(for<'a> fn(&'a T) -> Outcome<'a>);
 
-/// `fn(R) -> R` for the enclosing function's return type `R`: a `return`'s
-/// value goes through it, so that the context's type reaches the value
-/// (coercions included) before exit's view of it is chosen.
-#[inline(always)]
-pub fn returning<R>(_: PhantomData<fn() -> R>) -> fn(R) -> R {
-    |value| value
-}
-
 /// Exit's outcome for the block's value, seen through `view` (chosen by
 /// autoref on [`Way`]).
 #[inline(always)]
@@ -103,16 +97,19 @@ pub fn way_outcome<T>(value: &T, view: View<T>) -> Outcome<'_> {
     (view.0)(value)
 }
 
-/// `Some(value)` if exit suppressed the failure `way` is; `None` when the
-/// way out goes on (it is no failure, or exit let it propagate, or the
-/// block has a value a suppressed failure cannot give).
-#[inline(always)]
-pub fn suppressed_way<W: WayOut, V>(action: ExitAction, way: &W, value: Option<V>) -> Option<V> {
-    match action {
-        ExitAction::Suppress if way.outcome().is_failed() => value,
-        _ => None,
-    }
-}
+/// What exit needs to format and downcast an error: `Debug + Send + Sync +
+/// 'static`. A trait of its own so that the one case where it becomes a
+/// requirement (an error type unknown where exit's view of it is chosen,
+/// see [`Way`]) is reported with the fix.
+#[diagnostic::on_unimplemented(
+    message = "`async_with!` cannot show exit the error type `{Self}` of this value: its type was not known yet where exit's outcome is built",
+    label = "write the error type out here, e.g. `Ok::<_, {Self}>(..)`",
+    note = "an error returned or left as the block's value is shown to exit with `Debug`; an error type that is not `Debug + Send + Sync + 'static` must be known where the value is written"
+)]
+pub trait ViewableError: fmt::Debug + Send + Sync + 'static {}
+// Not looked through in errors, so that the message above is the one shown.
+#[diagnostic::do_not_recommend]
+impl<E: fmt::Debug + Send + Sync + 'static> ViewableError for E {}
 
 /// The failure a way out holds, for the choice of how exit's error keeps
 /// it (`suppressed::keep`).
