@@ -30,19 +30,26 @@ pin_project_lite::pin_project! {
     }
 }
 
+// Read through the pinned projection, never through `&State`: a shared
+// reference over the running body would invalidate the borrows the body
+// holds into itself across its awaits (miri, Stacked Borrows).
 impl<B, F> State<B, F> {
     /// Enter may poll the body: it has not handed out the target yet.
-    fn may_enter(&self) -> bool {
-        matches!(
-            self,
-            State::Fresh { .. } | State::Running { yielded: false, .. }
-        )
+    fn may_enter(self: Pin<&mut Self>) -> bool {
+        match self.project() {
+            StateProj::Fresh { .. } => true,
+            StateProj::Running { yielded, .. } => !*yielded,
+            StateProj::Finished => false,
+        }
     }
 
     /// Exit may poll the body: enter returned the target, and the body has
     /// not returned since.
-    fn may_exit(&self) -> bool {
-        matches!(self, State::Running { yielded: true, .. })
+    fn may_exit(self: Pin<&mut Self>) -> bool {
+        match self.project() {
+            StateProj::Running { yielded, .. } => *yielded,
+            StateProj::Fresh { .. } | StateProj::Finished => false,
+        }
     }
 }
 
@@ -167,14 +174,17 @@ where
     }
 
     fn exit<'a>(
-        self: Pin<&'a mut Self>,
+        mut self: Pin<&'a mut Self>,
         target: B::Target,
         outcome: Outcome<'a>,
     ) -> impl Future<Output = Result<ExitAction, B::Error>> + 'a {
         // The target goes back at once (not held by the exit future): the
         // suspended `yield_!` takes it on the first poll. Unpolled, it is
         // dropped with the generator. How the block ended is known now too.
-        let shared = self.as_ref().project_ref().shared.get_ref();
+        // (Through the pinned projection: a `&Generator` would be a shared
+        // reference over the suspended body, and invalidate the borrows it
+        // holds into itself; see `State`.)
+        let shared = self.as_mut().project().shared;
         shared.give_back(target, &outcome);
         ExitFuture {
             generator: self,
@@ -265,7 +275,7 @@ where
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<B::Target, B::Error>> {
         let mut generator = self.generator.as_mut();
-        if !generator.as_ref().project_ref().state.get_ref().may_enter() {
+        if !generator.as_mut().project().state.may_enter() {
             misuse("was entered twice", Generator::<T, E, B>::name());
         }
         let polled = generator.as_mut().poll_body(cx, None);
@@ -302,14 +312,7 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<ExitAction, B::Error>> {
         let this = self.get_mut();
-        if !this
-            .generator
-            .as_ref()
-            .project_ref()
-            .state
-            .get_ref()
-            .may_exit()
-        {
+        if !this.generator.as_mut().project().state.may_exit() {
             misuse(
                 "was exited without a successful enter",
                 Generator::<T, E, B>::name(),
@@ -319,7 +322,7 @@ where
         match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(result) => {
-                let shared = this.generator.as_ref().project_ref().shared.get_ref();
+                let shared = this.generator.as_mut().project().shared;
                 Poll::Ready(result.map(|()| {
                     if shared.suppressed() {
                         ExitAction::Suppress

@@ -237,3 +237,31 @@ fn a_manager_driven_against_the_protocol_panics_naming_its_function() {
         "{early}"
     );
 }
+
+#[test]
+fn a_body_keeps_borrows_into_itself_across_yield_and_its_awaits() {
+    #[async_context]
+    async fn borrowing(seen: &RefCell<Vec<String>>) -> Result<u8, String> {
+        let mut local = vec![1];
+        let held = &mut local;
+        suspend().await;
+        held.push(2);
+        let (_n, exit) = yield_!(7);
+        held.push(3);
+        suspend().await;
+        held.push(4);
+        seen.borrow_mut()
+            .push(format!("{held:?} {}", exit.is_completed()));
+        Ok(())
+    }
+    let seen = RefCell::new(Vec::new());
+    let result: Result<u8, String> = run(async {
+        let n = async_with!(n = borrowing(&seen) => {
+            suspend().await;
+            *n
+        });
+        Ok(n)
+    });
+    assert_eq!(result, Ok(7));
+    assert_eq!(seen.into_inner(), ["[1, 2, 3, 4] true"]);
+}
