@@ -267,3 +267,131 @@ fn deep_nesting_with_every_way_out_compiles_and_runs() {
     let results = run_both(|| async { (deep(0).await, deep(1).await, deep(2).await.is_err()) });
     assert_eq!(results, (Ok(100), Ok(101), true));
 }
+
+/// A jump whose loop is in the enclosing block is replayed between the two
+/// exits: the inner level's exit runs, the loop goes on, and the outer
+/// level's exit runs once, at the end.
+async fn loop_between_levels(log: &Log) -> Result<u32, AppError> {
+    let mut total = 0;
+    async_with!(_a = Recorder::new("a", log) => {
+        for i in 1..=4_u32 {
+            async_with!(_b = Recorder::new("b", log) => {
+                if i == 2 {
+                    continue;
+                }
+                if i == 4 {
+                    break;
+                }
+                total += i;
+            });
+            log.push(format!("after b {i}"));
+        }
+    });
+    Ok(total)
+}
+
+#[test]
+fn a_jump_to_a_loop_in_the_enclosing_block_runs_only_the_inner_exit() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (loop_between_levels(&log).await, log.events())
+    });
+    assert_eq!(result, Ok(1 + 3));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "exit b (b-target): completed",
+            "after b 1",
+            "enter b",
+            "exit b (b-target): completed",
+            "enter b",
+            "exit b (b-target): completed",
+            "after b 3",
+            "enter b",
+            "exit b (b-target): completed",
+            "exit a (a-target): completed",
+        ]
+    );
+}
+
+/// Three levels, a labelled loop between the first and the second: a
+/// `break 'rows` from the third runs the third and second exits, then
+/// leaves the loop inside the first level's block.
+async fn labelled_loop_two_levels_up(log: &Log) -> Result<Vec<u32>, AppError> {
+    let mut seen = Vec::new();
+    async_with!(_a = Recorder::new("a", log) => {
+        'rows: for row in 0..3_u32 {
+            async_with!(_b = Recorder::new("b", log), _c = Recorder::new("c", log) => {
+                if row == 1 {
+                    break 'rows;
+                }
+                seen.push(row);
+            });
+        }
+        log.push("after the loop");
+    });
+    Ok(seen)
+}
+
+#[test]
+fn a_labelled_jump_two_levels_up_runs_the_exits_it_crosses() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (labelled_loop_two_levels_up(&log).await, log.events())
+    });
+    assert_eq!(result, Ok(vec![0]));
+    assert_eq!(
+        events,
+        [
+            "enter a",
+            "enter b",
+            "enter c",
+            "exit c (c-target): completed",
+            "exit b (b-target): completed",
+            "enter b",
+            "enter c",
+            "exit c (c-target): completed",
+            "exit b (b-target): completed",
+            "after the loop",
+            "exit a (a-target): completed",
+        ]
+    );
+}
+
+/// Twenty managers in one invocation: a `?` in the block fails every exit,
+/// innermost first, then leaves the function.
+async fn twenty_managers(log: &Log) -> Result<u32, AppError> {
+    async_with!(
+        _m0 = Recorder::new("m0", log), _m1 = Recorder::new("m1", log),
+        _m2 = Recorder::new("m2", log), _m3 = Recorder::new("m3", log),
+        _m4 = Recorder::new("m4", log), _m5 = Recorder::new("m5", log),
+        _m6 = Recorder::new("m6", log), _m7 = Recorder::new("m7", log),
+        _m8 = Recorder::new("m8", log), _m9 = Recorder::new("m9", log),
+        _m10 = Recorder::new("m10", log), _m11 = Recorder::new("m11", log),
+        _m12 = Recorder::new("m12", log), _m13 = Recorder::new("m13", log),
+        _m14 = Recorder::new("m14", log), _m15 = Recorder::new("m15", log),
+        _m16 = Recorder::new("m16", log), _m17 = Recorder::new("m17", log),
+        _m18 = Recorder::new("m18", log), _m19 = Recorder::new("m19", log) => {
+        let n: u32 = "nan".parse()?;
+        Ok(n)
+    })
+}
+
+#[test]
+fn twenty_managers_all_see_the_failure_innermost_first() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (twenty_managers(&log).await, log.events())
+    });
+    let error = "nan".parse::<u32>().unwrap_err();
+    assert_eq!(result, Err(AppError::Parse));
+    let mut expected: Vec<String> = (0..20).map(|i| format!("enter m{i}")).collect();
+    expected.extend(
+        (0..20)
+            .rev()
+            .map(|i| format!("exit m{i} (m{i}-target): failed({error})")),
+    );
+    assert_eq!(events, expected);
+}

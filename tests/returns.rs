@@ -243,3 +243,30 @@ fn a_suppressing_exit_does_not_stop_a_return_whose_value_is_ok_at_run_time() {
     assert_eq!(result, Ok("returned"));
     assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
 }
+
+/// The function's return type reaches a `return`'s value where it is
+/// written, as in a plain `return`: the coercion inside `Err(..)` to a
+/// `Box<dyn Error>` happens (the value is not typed first by itself).
+#[test]
+fn a_returned_value_is_coerced_to_the_function_return_type() {
+    #[derive(Debug)]
+    struct Invalid;
+    impl std::fmt::Display for Invalid {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("invalid")
+        }
+    }
+    impl std::error::Error for Invalid {}
+
+    async fn check(n: u32) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+        async_with!(_lock = async_with::nullcontext(()) => {
+            if n == 0 {
+                return Err(Box::new(Invalid));
+            }
+            Ok(n)
+        })
+    }
+    let error = futures_executor::block_on(check(0)).unwrap_err();
+    assert_eq!(error.to_string(), "invalid");
+    assert_eq!(futures_executor::block_on(check(3)).unwrap(), 3);
+}

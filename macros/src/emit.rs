@@ -209,8 +209,16 @@ fn declarations(expansion: &Expansion) -> (Option<TokenStream>, Option<TokenStre
         quote!(#variant(#param))
     });
     let ways = ways_enum();
-    let ways = (!expansion.ways.is_empty())
-        .then(|| quote!(#private::ways_out!(#ways { #(#variants),* });));
+    // Every way out is made through the one witness `ways_type`: a level's
+    // own ways out are otherwise never seen by the levels around it, whose
+    // uses of the enum would leave their type parameters unknown.
+    let ways_type = local("ways_type");
+    let ways = (!expansion.ways.is_empty()).then(|| {
+        quote! {
+            #private::ways_out!(#ways { #(#variants),* });
+            let #ways_type = ::core::marker::PhantomData;
+        }
+    });
     (witness, ways)
 }
 
@@ -226,10 +234,12 @@ pub fn leave_block(
     quote_spanned!(span=> return #left)
 }
 
-/// `Flow::Left(AsyncWithWays::variant(leave))`, at `span`.
+/// `Flow::Left(AsyncWithWays::variant(leave))`, at `span`, typed by the
+/// expansion's witness of its enum of ways out.
 pub fn left(krate: &TokenStream, variant: &Ident, leave: TokenStream, span: Span) -> TokenStream {
     let ways = ways_enum();
-    quote_spanned!(span=> #krate::__private::Flow::Left(#ways::#variant(#leave)))
+    let ways_type = local("ways_type");
+    quote_spanned!(span=> #krate::__private::left(#ways_type, #ways::#variant(#leave)))
 }
 
 /// `operand?`: its value, or a way out with its residual.

@@ -8,6 +8,7 @@ async fn golden() -> Result<u64, Error> {
                 break 'async_with_value0 value;
             }
             ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
+            let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -40,7 +41,8 @@ async fn golden() -> Result<u64, Error> {
                                 match ::async_with::__private::branch(conn.read().await) {
                                     ::core::ops::ControlFlow::Continue(value) => value,
                                     ::core::ops::ControlFlow::Break(residual) => {
-                                        return ::async_with::__private::Flow::Left(
+                                        return ::async_with::__private::left(
+                                            ways_type,
                                             AsyncWithWays::W0({
                                                 #[allow(unused_imports)]
                                                 use ::async_with::__private::{

@@ -13,6 +13,7 @@ async fn golden() -> Result<u64, Error> {
                 break 'async_with_value0 value;
             }
             ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
+            let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -42,7 +43,8 @@ async fn golden() -> Result<u64, Error> {
                     value_type,
                     {
                         if conn.is_empty() {
-                            return ::async_with::__private::Flow::Left(
+                            return ::async_with::__private::left(
+                                ways_type,
                                 AsyncWithWays::W0({
                                     #[allow(unused_imports)]
                                     use ::async_with::__private::{

@@ -33,6 +33,14 @@ pub enum Flow<V, W> {
     Left(W),
 }
 
+/// `Flow::Left(way)`, with the type of `way` tied to the expansion's one
+/// enum of ways out by its witness (`let ways_type = PhantomData;`,
+/// declared by the outermost level).
+#[inline(always)]
+pub fn left<V, W>(_: PhantomData<fn() -> W>, way: W) -> Flow<V, W> {
+    Flow::Left(way)
+}
+
 /// What exit needs of a way out: how it sees it, and the error it holds
 /// (kept by an exit error that comes after it).
 pub trait WayOut {
