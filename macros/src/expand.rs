@@ -340,10 +340,8 @@ fn mentions_break(tokens: TokenStream) -> bool {
 mod golden {
     //! Pins the expansion of small blocks, printed as `cargo expand` would,
     //! so that a change to the generated code is seen in review. After an
-    //! intended change: `UPDATE_GOLDEN=1 cargo test -p async-with-macros`,
+    //! intended change: `UPDATE_EXPECT=1 cargo test -p async-with-macros`,
     //! then read the diff.
-
-    use std::path::Path;
 
     fn check(name: &str, input: &str) {
         let input: crate::parse::AsyncWith = syn::parse_str(input).expect("valid input");
@@ -357,19 +355,10 @@ mod golden {
             }
         };
         let printed = prettyplease::unparse(&file);
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/golden")
             .join(format!("{name}.rs"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&path, &printed).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(
-            printed,
-            expected,
-            "the expansion of `{name}` changed; rerun with UPDATE_GOLDEN=1 and review {}",
-            path.display()
-        );
+        expect_test::expect_file![path].assert_eq(&printed);
     }
 
     /// The common case: a block with no way out but its end.

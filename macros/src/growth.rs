@@ -75,3 +75,52 @@ fn growth_table() {
         }
     }
 }
+
+/// The lines of an expansion as `cargo expand` prints it (prettyplease),
+/// without the function around it.
+fn expansion_lines(input: &str) -> usize {
+    let output = crate::expand::invocation(TokenStream::from_str(input).expect("lexes"));
+    let expr: syn::Expr = syn::parse2(output).expect("an expression");
+    let file: syn::File = syn::parse_quote!(fn f() { #expr });
+    prettyplease::unparse(&file).lines().count() - 2
+}
+
+#[test]
+#[ignore = "prints figures: scripts/growth.sh"]
+fn expansion_line_counts() {
+    for (what, input) in [
+        (
+            "the smallest block",
+            "::async_with ; conn = open() => { conn.touch(); }",
+        ),
+        (
+            "a block with a value",
+            "::async_with ; conn = open() => { conn.len() }",
+        ),
+        (
+            "a block with one `?`",
+            "::async_with ; conn = open() => { conn.read()?; }",
+        ),
+    ] {
+        println!("lines: {what}: {}", expansion_lines(input));
+    }
+}
+
+/// Output tokens per input token from n = 8 to n = 64 stay within 2x, in
+/// each shape: the expansion's size grows linearly with its input (a
+/// count, not a time: it holds on any machine).
+#[test]
+fn expansion_size_grows_linearly() {
+    for shape in ["nesting", "managers", "statements"] {
+        let ratio = |n| {
+            let input = TokenStream::from_str(&input(shape, n)).expect("lexes");
+            let input_tokens = count(input.clone());
+            count(crate::expand::invocation(input)) as f64 / input_tokens as f64
+        };
+        let (small, large) = (ratio(8), ratio(64));
+        assert!(
+            large <= 2.0 * small,
+            "{shape}: {small:.1} output tokens per input token at n = 8, {large:.1} at n = 64"
+        );
+    }
+}
