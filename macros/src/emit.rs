@@ -203,8 +203,8 @@ fn declarations(expansion: &Expansion) -> (Option<TokenStream>, Option<TokenStre
                 let #returned = #private::returning(#return_type);
             }
         });
-    let variants = (0..expansion.ways.len()).map(|index| {
-        let variant = rewrite::variant(index);
+    let variants = expansion.ways.iter().enumerate().map(|(index, way)| {
+        let variant = rewrite::variant(index, &way.site);
         let param = format_ident!("T{}", index, span = Span::mixed_site());
         quote!(#variant(#param))
     });
@@ -336,7 +336,7 @@ fn replay(expansion: &Expansion, input: &LevelInput, way: &Ident) -> TokenStream
             handed_on = true;
             continue;
         }
-        let variant = rewrite::variant(index);
+        let variant = rewrite::variant(index, &out.site);
         // Replayed as written: errors about the replay point at the user's
         // `return` or `?`.
         let leave = match &out.site {
@@ -411,7 +411,8 @@ fn raise_at(expansion: &Expansion, input: &LevelInput, span: Span) -> TokenStrea
                 let #residual = ::core::result::Result::<::core::convert::Infallible, _>::Err(#error);
                 #leave
             });
-            leave_block(krate, &rewrite::variant(raised), leave, span)
+            let variant = rewrite::variant(raised, &expansion.ways[raised].site);
+            leave_block(krate, &variant, leave, span)
         }
         (None, Some(sink)) => raise::emit_to_stream(krate, sink, &error, span),
         (None, None) => raise::emit(krate, &error, span),

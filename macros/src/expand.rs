@@ -375,7 +375,7 @@ mod golden {
     }
 
     /// A `return`: its value's type is tied to the function's before exit
-    /// sees whether it is an error (rule 3).
+    /// sees whether it is an error.
     #[test]
     fn a_block_with_a_return() {
         check(

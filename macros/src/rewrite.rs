@@ -83,9 +83,17 @@ pub fn rewrite(
     }
 }
 
-/// The variant of the way out at `index` in the expansion's enum.
-pub fn variant(index: usize) -> Ident {
-    format_ident!("W{}", index, span = Span::mixed_site())
+/// The variant of the way out at `index` in the expansion's enum, named
+/// by what it carries: `Return0`, `Try1`, `Raise2`, `Break3`, `Continue4`.
+pub fn variant(index: usize, site: &Site) -> Ident {
+    let kind = match site {
+        Site::Return { .. } => "Return",
+        Site::Question { .. } => "Try",
+        Site::Raise { .. } => "Raise",
+        Site::Jump { keyword, .. } if keyword.to_string() == "continue" => "Continue",
+        Site::Jump { .. } => "Break",
+    };
+    format_ident!("{}{}", kind, index, span = Span::mixed_site())
 }
 
 impl Rewriter<'_> {
@@ -93,7 +101,7 @@ impl Rewriter<'_> {
         let index = self.expansion.push(site, self.contexts);
         self.arriving.push(index);
         self.rewrites += 1;
-        variant(index)
+        variant(index, &self.expansion.ways[index].site)
     }
 
     /// `return Flow::Left(AsyncWithWays::variant(leave))`, at `span`.

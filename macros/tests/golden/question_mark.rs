@@ -7,7 +7,7 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
-            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
+            ::async_with::__private::ways_out!(AsyncWithWays { Try0(T0) });
             let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
@@ -43,7 +43,7 @@ async fn golden() -> Result<u64, Error> {
                                     ::core::ops::ControlFlow::Break(residual) => {
                                         return ::async_with::__private::left(
                                             ways_type,
-                                            AsyncWithWays::W0({
+                                            AsyncWithWays::Try0({
                                                 #[allow(unused_imports)]
                                                 use ::async_with::__private::{
                                                     HeldErrorKind as _, HeldNothingKind as _,
@@ -154,7 +154,7 @@ async fn golden() -> Result<u64, Error> {
                         ::core::option::Option::None => {
                             #[allow(unreachable_code, clippy::needless_return)]
                             match way {
-                                AsyncWithWays::W0(leave) => match leave.value? {}
+                                AsyncWithWays::Try0(leave) => match leave.value? {}
                             }
                         }
                     }

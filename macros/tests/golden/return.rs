@@ -12,7 +12,7 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
-            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
+            ::async_with::__private::ways_out!(AsyncWithWays { Return0(T0) });
             let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
@@ -45,7 +45,7 @@ async fn golden() -> Result<u64, Error> {
                         if conn.is_empty() {
                             return ::async_with::__private::left(
                                 ways_type,
-                                AsyncWithWays::W0({
+                                AsyncWithWays::Return0({
                                     #[allow(unused_imports)]
                                     use ::async_with::__private::{
                                         ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
@@ -134,7 +134,7 @@ async fn golden() -> Result<u64, Error> {
                         ::core::option::Option::None => {
                             #[allow(unreachable_code, clippy::needless_return)]
                             match way {
-                                AsyncWithWays::W0(leave) => return leave.value,
+                                AsyncWithWays::Return0(leave) => return leave.value,
                             }
                         }
                     }

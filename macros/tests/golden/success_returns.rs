@@ -12,7 +12,9 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
-            ::async_with::__private::ways_out!(AsyncWithWays { W0(T0), W1(T1) });
+            ::async_with::__private::ways_out!(
+                AsyncWithWays { Return0(T0), Return1(T1) }
+            );
             let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
@@ -45,14 +47,14 @@ async fn golden() -> Result<u64, Error> {
                         if conn.is_empty() {
                             return ::async_with::__private::left(
                                 ways_type,
-                                AsyncWithWays::W0(
+                                AsyncWithWays::Return0(
                                     ::async_with::__private::Leave::completed(returned(Ok(1))),
                                 ),
                             );
                         }
                         return ::async_with::__private::left(
                             ways_type,
-                            AsyncWithWays::W1(
+                            AsyncWithWays::Return1(
                                 ::async_with::__private::Leave::completed(returned(Ok(2))),
                             ),
                         );
@@ -130,8 +132,8 @@ async fn golden() -> Result<u64, Error> {
                         ::core::option::Option::None => {
                             #[allow(unreachable_code, clippy::needless_return)]
                             match way {
-                                AsyncWithWays::W0(leave) => return leave.value,
-                                AsyncWithWays::W1(leave) => return leave.value,
+                                AsyncWithWays::Return0(leave) => return leave.value,
+                                AsyncWithWays::Return1(leave) => return leave.value,
                             }
                         }
                     }

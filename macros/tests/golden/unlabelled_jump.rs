@@ -1,7 +1,7 @@
 async fn golden() -> Result<u64, Error> {
     let value = {
         let value_type = ::core::marker::PhantomData;
-        ::async_with::__private::ways_out!(AsyncWithWays { W0(T0) });
+        ::async_with::__private::ways_out!(AsyncWithWays { Continue0(T0) });
         let ways_type = ::core::marker::PhantomData;
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
@@ -32,7 +32,7 @@ async fn golden() -> Result<u64, Error> {
                     if conn.is_empty() {
                         return ::async_with::__private::left(
                             ways_type,
-                            AsyncWithWays::W0(
+                            AsyncWithWays::Continue0(
                                 ::async_with::__private::Leave::completed(()),
                             ),
                         );
@@ -123,7 +123,7 @@ async fn golden() -> Result<u64, Error> {
                     ::core::option::Option::None => {
                         #[allow(unreachable_code, clippy::needless_return)]
                         match way {
-                            AsyncWithWays::W0(leave) => continue,
+                            AsyncWithWays::Continue0(leave) => continue,
                         }
                     }
                 }

@@ -1,6 +1,6 @@
 //! The choice `async_with!` makes where exit failed after the block
 //! failed: which error goes on, and whether it keeps the block's earlier
-//! failure (rule 8 of the crate docs; `SuppressedError`,
+//! failure (docs/contract.md, "When exit fails"; `SuppressedError`,
 //! `KeepSuppressed`).
 //!
 //! The expansion writes, for the exit error `error` and the block's held
