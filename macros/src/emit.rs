@@ -209,16 +209,8 @@ fn declarations(expansion: &Expansion) -> (Option<TokenStream>, Option<TokenStre
         quote!(#variant(#param))
     });
     let ways = ways_enum();
-    // Every way out is made through the one witness `ways_type`: a level's
-    // own ways out are otherwise never seen by the levels around it, whose
-    // uses of the enum would leave their type parameters unknown.
-    let ways_type = local("ways_type");
-    let ways = (!expansion.ways.is_empty()).then(|| {
-        quote! {
-            #private::ways_out!(#ways { #(#variants),* });
-            let #ways_type = ::core::marker::PhantomData;
-        }
-    });
+    let ways = (!expansion.ways.is_empty())
+        .then(|| quote!(#private::ways_out!(#ways { #(#variants),* });));
     (witness, ways)
 }
 
@@ -234,12 +226,10 @@ pub fn leave_block(
     quote_spanned!(span=> return #left)
 }
 
-/// `Flow::Left(AsyncWithWays::variant(leave))`, at `span`, typed by the
-/// expansion's witness of its enum of ways out.
+/// `Flow::Left(AsyncWithWays::variant(leave))`, at `span`.
 pub fn left(krate: &TokenStream, variant: &Ident, leave: TokenStream, span: Span) -> TokenStream {
     let ways = ways_enum();
-    let ways_type = local("ways_type");
-    quote_spanned!(span=> #krate::__private::left(#ways_type, #ways::#variant(#leave)))
+    quote_spanned!(span=> #krate::__private::Flow::Left(#ways::#variant(#leave)))
 }
 
 /// `operand?`: its value, or a way out with its residual.
@@ -269,7 +259,7 @@ fn leave_residual(private: &TokenStream, residual: &Ident) -> TokenStream {
     quote! {{
         #[allow(unused_imports)]
         use #private::{HeldErrorKind as _, HeldNothingKind as _, ViewsCompleted as _, ViewsDebug as _, ViewsDisplay as _, ViewsOpaque as _};
-        let view = (&&&&#private::Way(&#residual)).view();
+        let view = (&&&&#private::Way(&#residual)).kind();
         let held = (&&#private::Way(&#residual)).held();
         #private::Leave::new(#residual, view, held)
     }}
@@ -329,11 +319,9 @@ fn replay(expansion: &Expansion, input: &LevelInput, way: &Ident) -> TokenStream
     let leave = local("leave");
     let error = local("error");
     let mut arms = Vec::new();
-    let mut handed_on = false;
     for &index in input.arriving {
         let out = &expansion.ways[index];
         if out.replayed_at != input.depth {
-            handed_on = true;
             continue;
         }
         let variant = rewrite::variant(index, &out.site);
@@ -379,12 +367,15 @@ fn replay(expansion: &Expansion, input: &LevelInput, way: &Ident) -> TokenStream
         };
         arms.push(quote!(#ways::#variant(#leave) => #replayed,));
     }
-    let rest = if handed_on {
+    // A nested level hands every other way out on, even when none of them
+    // reaches it: the arm also makes this level's use of the enum the
+    // enclosing level's type, whose other variants would be unknown here.
+    let rest = if input.depth > 0 {
         quote!(#way => return #krate::__private::Flow::Left(#way),)
     } else {
         quote!(_ => ::core::unreachable!(),)
     };
-    let all_replayed = !handed_on && input.arriving.len() == expansion.ways.len();
+    let all_replayed = input.depth == 0 && input.arriving.len() == expansion.ways.len();
     let rest = (!all_replayed).then(|| quote!(#[allow(unreachable_patterns)] #rest));
     // A replayed `return` is the function's tail here: not needless.
     quote! {{

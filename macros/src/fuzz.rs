@@ -33,7 +33,14 @@ const SLOWEST: Duration = Duration::from_secs(1);
 fn fuzz() {
     let inputs = env_number("FUZZ_INPUTS").unwrap_or(SMOKE_INPUTS as u64) as usize;
     let seed = env_number("FUZZ_SEED").unwrap_or(SMOKE_SEED);
-    let report = run(inputs, seed);
+    // rustc runs proc macros on its main thread, 8 MiB of stack by default;
+    // the fuzzer gives them the same (a test thread has 2 MiB).
+    let report = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || run(inputs, seed))
+        .expect("spawns")
+        .join()
+        .expect("the fuzzer itself does not panic");
     println!(
         "fuzz: {} inputs, {} panics, {} slowest ms (seed {seed}, {} seeds from the repository)",
         report.inputs,
@@ -157,6 +164,9 @@ fn run(inputs: usize, seed: u64) -> Report {
             }
         };
         report.inputs += 1;
+        if std::env::var_os("FUZZ_TRACE").is_some() {
+            eprintln!("input {index}: {input}");
+        }
         let start = Instant::now();
         let output = panic::catch_unwind(AssertUnwindSafe(|| expand(&input)));
         let elapsed = start.elapsed();

@@ -11,6 +11,6 @@ pub use crate::expansion::{
     HeldNothingKind, HoldsNothing, Leave, Lend, LendByRef, LendManager, LendOther, LendUnpinned,
     Never, Scope, SuppressedOther, SuppressedUnit, SuppressedValue, ViewableError, ViewsCompleted,
     ViewsDebug, ViewsDisplay, ViewsOpaque, Way, WayOut, YieldFuture, after_exit, async_with,
-    branch, catch_unwind, catch_unwind_now, keep, left, manager, outcome, pin, raise, return_type,
+    branch, catch_unwind, catch_unwind_now, keep, manager, outcome, pin, raise, return_type,
     returning, scope, suppressed_way, typed, value_of, way_outcome, ways_out,
 };

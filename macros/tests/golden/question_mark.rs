@@ -8,7 +8,6 @@ async fn golden() -> Result<u64, Error> {
                 break 'async_with_value0 value;
             }
             ::async_with::__private::ways_out!(AsyncWithWays { Try0(T0) });
-            let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -41,8 +40,7 @@ async fn golden() -> Result<u64, Error> {
                                 match ::async_with::__private::branch(conn.read().await) {
                                     ::core::ops::ControlFlow::Continue(value) => value,
                                     ::core::ops::ControlFlow::Break(residual) => {
-                                        return ::async_with::__private::left(
-                                            ways_type,
+                                        return ::async_with::__private::Flow::Left(
                                             AsyncWithWays::Try0({
                                                 #[allow(unused_imports)]
                                                 use ::async_with::__private::{
@@ -51,7 +49,7 @@ async fn golden() -> Result<u64, Error> {
                                                     ViewsOpaque as _,
                                                 };
                                                 let view = (&&&&::async_with::__private::Way(&residual))
-                                                    .view();
+                                                    .kind();
                                                 let held = (&&::async_with::__private::Way(&residual))
                                                     .held();
                                                 ::async_with::__private::Leave::new(residual, view, held)

@@ -13,7 +13,6 @@ async fn golden() -> Result<u64, Error> {
                 break 'async_with_value0 value;
             }
             ::async_with::__private::ways_out!(AsyncWithWays { Return0(T0) });
-            let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -43,8 +42,7 @@ async fn golden() -> Result<u64, Error> {
                     value_type,
                     {
                         if conn.is_empty() {
-                            return ::async_with::__private::left(
-                                ways_type,
+                            return ::async_with::__private::Flow::Left(
                                 AsyncWithWays::Return0({
                                     #[allow(unused_imports)]
                                     use ::async_with::__private::{

@@ -15,7 +15,6 @@ async fn golden() -> Result<u64, Error> {
             ::async_with::__private::ways_out!(
                 AsyncWithWays { Return0(T0), Return1(T1) }
             );
-            let ways_type = ::core::marker::PhantomData;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -45,15 +44,13 @@ async fn golden() -> Result<u64, Error> {
                     value_type,
                     {
                         if conn.is_empty() {
-                            return ::async_with::__private::left(
-                                ways_type,
+                            return ::async_with::__private::Flow::Left(
                                 AsyncWithWays::Return0(
                                     ::async_with::__private::Leave::completed(returned(Ok(1))),
                                 ),
                             );
                         }
-                        return ::async_with::__private::left(
-                            ways_type,
+                        return ::async_with::__private::Flow::Left(
                             AsyncWithWays::Return1(
                                 ::async_with::__private::Leave::completed(returned(Ok(2))),
                             ),

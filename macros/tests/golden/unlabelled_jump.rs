@@ -2,7 +2,6 @@ async fn golden() -> Result<u64, Error> {
     let value = {
         let value_type = ::core::marker::PhantomData;
         ::async_with::__private::ways_out!(AsyncWithWays { Continue0(T0) });
-        let ways_type = ::core::marker::PhantomData;
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
             (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
@@ -30,8 +29,7 @@ async fn golden() -> Result<u64, Error> {
                 value_type,
                 {
                     if conn.is_empty() {
-                        return ::async_with::__private::left(
-                            ways_type,
+                        return ::async_with::__private::Flow::Left(
                             AsyncWithWays::Continue0(
                                 ::async_with::__private::Leave::completed(()),
                             ),

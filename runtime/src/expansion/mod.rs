@@ -108,7 +108,7 @@ pub use shape::{Ending, Fallible, HasOutput, Never};
 pub use suppress::{SuppressedOther, SuppressedUnit, SuppressedValue, suppressed_way};
 pub use way_out::{
     Flow, Held, HeldErrorKind, HeldNothingKind, HoldsError, HoldsNothing, Leave, View,
-    ViewableError, ViewsCompleted, ViewsDebug, ViewsDisplay, ViewsOpaque, Way, WayOut, left,
-    way_outcome, ways_out,
+    ViewableError, ViewsCompleted, ViewsDebug, ViewsDisplay, ViewsOpaque, Way, WayOut, way_outcome,
+    ways_out,
 };
 pub use witness::{return_type, returning, typed, value_of};

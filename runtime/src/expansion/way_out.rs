@@ -33,14 +33,6 @@ pub enum Flow<V, W> {
     Left(W),
 }
 
-/// `Flow::Left(way)`, with the type of `way` tied to the expansion's one
-/// enum of ways out by its witness (`let ways_type = PhantomData;`,
-/// declared by the outermost level).
-#[inline(always)]
-pub fn left<V, W>(_: PhantomData<fn() -> W>, way: W) -> Flow<V, W> {
-    Flow::Left(way)
-}
-
 /// What exit needs of a way out: how it sees it, and the error it holds
 /// (kept by an exit error that comes after it).
 pub trait WayOut {
@@ -50,20 +42,21 @@ pub trait WayOut {
     fn held_error(self) -> Option<BoxError>;
 }
 
-/// A way out's value, and how exit sees it: its [`View`], and the error
-/// it holds as `H` (zero-sized) tells. Both chosen where the value was
-/// written, where its type is known.
-pub struct Leave<T, H> {
+/// A way out's value, and how exit sees it (`V`: a zero-sized kind for a
+/// residual, whose type is known where it is written; a [`View`] for a
+/// `return`'s value, whose type may not be), and the error it holds as `H`
+/// (zero-sized) tells. Both chosen where the value was written.
+pub struct Leave<T, V, H> {
     /// The value replayed after exit.
     pub value: T,
-    view: View<T>,
+    view: V,
     held: PhantomData<fn() -> H>,
 }
 
-impl<T, H> Leave<T, H> {
+impl<T, V, H> Leave<T, V, H> {
     /// `value`, seen by exit through `view`, holding what `H` says.
     #[inline(always)]
-    pub fn new(value: T, view: View<T>, _: H) -> Self {
+    pub fn new(value: T, view: V, _: H) -> Self {
         Leave {
             value,
             view,
@@ -72,19 +65,19 @@ impl<T, H> Leave<T, H> {
     }
 }
 
-impl<T> Leave<T, HoldsNothing> {
+impl<T> Leave<T, Completed, HoldsNothing> {
     /// A way out that never is a failure: a `break`, a `continue`, a
     /// `return Ok(..)`.
     #[inline(always)]
     pub fn completed(value: T) -> Self {
-        Leave::new(value, View(completed), HoldsNothing)
+        Leave::new(value, Completed, HoldsNothing)
     }
 }
 
-impl<T, H: HeldOf<T>> WayOut for Leave<T, H> {
+impl<T, V: ViewOf<T>, H: HeldOf<T>> WayOut for Leave<T, V, H> {
     #[inline(always)]
     fn outcome(&self) -> Outcome<'_> {
-        (self.view.0)(&self.value)
+        self.view.outcome(&self.value)
     }
 
     #[inline]
@@ -93,10 +86,67 @@ impl<T, H: HeldOf<T>> WayOut for Leave<T, H> {
     }
 }
 
-/// How exit sees a value of type `T`: chosen by autoref on [`Way`], as a
-/// function, so that what it needs of `T` is required once, where the
-/// choice is made.
+/// How exit sees a value of type `T`.
+pub trait ViewOf<T> {
+    /// The outcome for `value`.
+    fn outcome<'a>(&self, value: &'a T) -> Outcome<'a>;
+}
+
+/// The error is shown with its `Display`.
+pub struct ShowsDisplay;
+/// The error is shown with its `Debug`.
+pub struct ShowsDebug;
+/// Only the error's type name is known.
+pub struct ShowsOpaque;
+/// Never a failure: a value that is no `Result` or `Option`, a jump.
+pub struct Completed;
+
+impl<T: Fallible> ViewOf<T> for ShowsDisplay
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    #[inline(always)]
+    fn outcome<'a>(&self, value: &'a T) -> Outcome<'a> {
+        display_outcome(value)
+    }
+}
+
+impl<T: Fallible> ViewOf<T> for ShowsDebug
+where
+    T::Error: ViewableError,
+{
+    #[inline(always)]
+    fn outcome<'a>(&self, value: &'a T) -> Outcome<'a> {
+        debug_outcome(value)
+    }
+}
+
+impl<T: Fallible> ViewOf<T> for ShowsOpaque {
+    #[inline(always)]
+    fn outcome<'a>(&self, value: &'a T) -> Outcome<'a> {
+        opaque_outcome(value)
+    }
+}
+
+impl<T> ViewOf<T> for Completed {
+    #[inline(always)]
+    fn outcome<'a>(&self, _: &'a T) -> Outcome<'a> {
+        Outcome::Completed
+    }
+}
+
+/// How exit sees a value whose type may be known only after the macro:
+/// chosen by autoref on [`Way`] as a function, so that what the choice
+/// needs of `T` is required once, where it is made (a kind would require
+/// it again where exit's outcome is built, a second error).
 pub struct View<T>(for<'a> fn(&'a T) -> Outcome<'a>);
+
+impl<T> ViewOf<T> for View<T> {
+    #[inline(always)]
+    fn outcome<'a>(&self, value: &'a T) -> Outcome<'a> {
+        (self.0)(value)
+    }
+}
 
 /// Exit's outcome for the block's value, seen through `view` (chosen by
 /// autoref on [`Way`]).
@@ -198,13 +248,19 @@ pub struct Way<'a, T>(pub &'a T);
 /// First for a residual: its error is a `std::error::Error`, shown with
 /// its `Display`.
 pub trait ViewsDisplay<T> {
-    /// The view.
+    /// The kind, for a residual.
+    fn kind(&self) -> ShowsDisplay;
+    /// The view, for a value.
     fn view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsDisplay<T> for &&&Way<'_, T>
 where
     T::Error: std::error::Error + Send + Sync + 'static,
 {
+    #[inline(always)]
+    fn kind(&self) -> ShowsDisplay {
+        ShowsDisplay
+    }
     #[inline(always)]
     fn view(&self) -> View<T> {
         View(display_outcome)
@@ -213,13 +269,19 @@ where
 
 /// Then (first for a value): its error is shown with its `Debug`.
 pub trait ViewsDebug<T> {
-    /// The view.
+    /// The kind, for a residual.
+    fn kind(&self) -> ShowsDebug;
+    /// The view, for a value.
     fn view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsDebug<T> for &&Way<'_, T>
 where
     T::Error: ViewableError,
 {
+    #[inline(always)]
+    fn kind(&self) -> ShowsDebug {
+        ShowsDebug
+    }
     #[inline(always)]
     fn view(&self) -> View<T> {
         View(debug_outcome)
@@ -228,10 +290,16 @@ where
 
 /// Then: a `Result` or an `Option` whose error only has a type name.
 pub trait ViewsOpaque<T> {
-    /// The view.
+    /// The kind, for a residual.
+    fn kind(&self) -> ShowsOpaque;
+    /// The view, for a value.
     fn view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsOpaque<T> for &Way<'_, T> {
+    #[inline(always)]
+    fn kind(&self) -> ShowsOpaque {
+        ShowsOpaque
+    }
     #[inline(always)]
     fn view(&self) -> View<T> {
         View(opaque_outcome)
@@ -240,10 +308,16 @@ impl<T: Fallible> ViewsOpaque<T> for &Way<'_, T> {
 
 /// Last: any other value never fails the block.
 pub trait ViewsCompleted<T> {
-    /// The view.
+    /// The kind, for a residual.
+    fn kind(&self) -> Completed;
+    /// The view, for a value.
     fn view(&self) -> View<T>;
 }
 impl<T> ViewsCompleted<T> for Way<'_, T> {
+    #[inline(always)]
+    fn kind(&self) -> Completed {
+        Completed
+    }
     #[inline(always)]
     fn view(&self) -> View<T> {
         View(completed)
