@@ -23,16 +23,15 @@ impl Parse for Invocation {
             }
             krate.extend([input.parse::<TokenTree>()?]);
         }
-        // Only a path makes the generated `#krate::__private::..` paths
-        // Rust (`$crate` is one identifier here).
-        syn::Path::parse_mod_style
-            .parse2(krate.clone())
-            .map_err(|_| {
-                syn::Error::new_spanned(
-                    &krate,
-                    "expected the runtime crate's path before `;` (use `async_with::async_with!`)",
-                )
-            })?;
+        // Only a path that may start a `use` makes the generated
+        // `use #krate::__private::..` Rust (`$crate` is one identifier here;
+        // `Self::x` is a path, but no `use` path).
+        syn::parse2::<syn::ItemUse>(quote::quote!(use #krate::__private;)).map_err(|_| {
+            syn::Error::new_spanned(
+                &krate,
+                "expected the runtime crate's path before `;` (use `async_with::async_with!`)",
+            )
+        })?;
         input.parse::<Token![;]>()?;
         Ok(Invocation {
             krate,
