@@ -3,7 +3,7 @@
 
 use proc_macro2::{Spacing, TokenStream, TokenTree};
 use syn::parse::discouraged::Speculative;
-use syn::parse::{Parse, ParseStream, Parser};
+use syn::parse::{Parse, ParseStream};
 use syn::{Block, Expr, Pat, Stmt, Token};
 
 /// What the runtime's `async_with!` forwards: `$crate; INPUT`.
