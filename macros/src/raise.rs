@@ -1,8 +1,10 @@
 //! How an enter or exit error leaves the outermost `async_with!` level:
-//! `$crate::__private::raise!(error)` (the runtime's macro returns `error`
-//! from the enclosing function, converted like `?`), or, inside
-//! async-stream's `stream!`/`try_stream!`, to the stream. A nested level's
-//! errors are ways out of the enclosing block (`emit.rs`).
+//! returned from the enclosing function, converted like `?`, or, inside
+//! async-stream's `stream!`/`try_stream!`, sent to the stream. Both choose
+//! by autoref whether the error can occur at all (`Infallible`: nothing is
+//! required of the function or the stream; the runtime's
+//! `expansion/raise.rs`). A nested level's errors are ways out of the
+//! enclosing block (`emit.rs`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
@@ -14,16 +16,26 @@ use quote::quote_spanned;
 /// error about the conversion points at the user's manager, not at the
 /// whole invocation.
 pub fn emit(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
+    let (kind, choice) = raise_kind(krate, error, span);
+    quote_spanned! {span=> {
+        #choice
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        return #kind.raise(#error);
+    }}
+}
+
+/// The statements that choose how `error` leaves (`kind`, by autoref on
+/// its type), reported at `span`.
+fn raise_kind(krate: &TokenStream, error: &TokenStream, span: Span) -> (TokenStream, TokenStream) {
     let krate = located_at(krate, span);
     let kind = quote::quote_spanned!(Span::mixed_site()=> kind);
-    quote_spanned! {span=> {
+    let choice = quote_spanned! {span=>
         #[allow(unused_imports)]
         use #krate::__private::raise::{KindNever as _, KindPropagate as _};
         #[allow(unreachable_code)]
         let #kind = (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind();
-        #[allow(unreachable_code, clippy::diverging_sub_expression)]
-        return #kind.raise(#error);
-    }}
+    };
+    (kind, choice)
 }
 
 /// Inside async-stream's `stream!`/`try_stream!`, the sender its `yield`
@@ -54,13 +66,9 @@ pub fn emit_to_stream(
     error: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let krate = located_at(krate, span);
-    let kind = quote::quote_spanned!(Span::mixed_site()=> kind);
+    let (kind, choice) = raise_kind(krate, error, span);
     quote_spanned! {span=> {
-        #[allow(unused_imports)]
-        use #krate::__private::raise::{KindNever as _, KindPropagate as _};
-        #[allow(unreachable_code)]
-        let #kind = (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind();
+        #choice
         #[allow(unreachable_code)]
         #sink.send(#kind.stream_item(#error)).await;
         #[allow(unreachable_code)]
