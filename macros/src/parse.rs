@@ -98,7 +98,9 @@ impl Parse for AsyncWith {
 impl Parse for Manager {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let pat = if has_binding(input) {
-            let pat = Pat::parse_multi_with_leading_vert(input).map_err(|error| {
+            // A `let` pattern: no top-level `|` (the target is bound with
+            // `let PAT = target;`).
+            let pat = Pat::parse_single(input).map_err(|error| {
                 syn::Error::new(
                     error.span(),
                     format!("invalid pattern before `=` in `async_with!`: {error}"),
