@@ -13,9 +13,12 @@
 //! is: the expansion grows linearly with the code it wraps.
 //!
 //! Exit sees a way out through [`WayOut`]: how it sees each one was chosen
-//! where it was written, where its type is known, by autoref on [`Way`]
-//! (an error with its `Display`, its `Debug`, opaque, or no failure at
-//! all), and recorded in the zero-sized kinds of [`Leave`].
+//! where it was written, by autoref on [`Way`] (an error with its
+//! `Display`, its `Debug`, opaque, or no failure at all), and recorded in
+//! its [`Leave`]: a zero-sized kind for a residual, a [`View`] function
+//! for a `return`'s value. A level that replays none of the others still
+//! hands them on in a match arm that never runs: it makes every level's
+//! use of the enum one type, whose type parameters the other levels fix.
 
 use core::marker::PhantomData;
 
