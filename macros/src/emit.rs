@@ -74,25 +74,28 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
     let value_type = local("value_type");
     let exit = quote_spanned!(expr_span=> #scope.as_mut().exit);
     // Exit failed after the block failed: exit's error keeps the block's
-    // failure where its type can (`suppressed.rs`).
-    let keep = |held: &TokenStream| {
+    // failure where its type can (`suppressed.rs`), unless the manager
+    // handled that failure itself.
+    let keep = |held: &Ident| {
+        quote! {{
+            #[allow(unused_imports)]
+            use #private::keep::{KeepBoth as _, KeepByHook as _, KeepLater as _};
+            (&&&#private::keep::Keep::of(&#error, &#held)).keep_kind().keep(#error, #held)
+        }}
+    };
+    let unless_handled = |kept: TokenStream| {
         quote! {
             if #scope.as_ref().handled_block_failure() {
                 #error
             } else {
-                #[allow(unused_imports)]
-                use #private::keep::{KeepBoth as _, KeepByHook as _, KeepLater as _};
-                (&&&#private::keep::Keep::of(&#error, &#held)).keep_kind().keep(#error, #held)
+                #kept
             }
         }
     };
     // Exit's outcome for the block's value, and what exit's error keeps of
     // it: looked at only where its tail may be an error.
     let (value_outcome, kept_value) = match input.tail {
-        Some(tail) => (
-            outcome_of_value(&private, &value, tail),
-            keep(&quote!(#value)),
-        ),
+        Some(tail) => (outcome_of_value(&private, &value, tail), keep(&value)),
         None => (quote!(#krate::Outcome::Completed), quote!(#error)),
     };
     let run = |contents: TokenStream| run_block(&private, input.sync, &await_, contents);
@@ -103,10 +106,9 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
             #bind
             #private::typed(#value_type, #body)
         });
-        let kept_binding = if input.tail.is_some() {
-            quote!(#value)
-        } else {
-            quote!(_)
+        let (kept_binding, kept_value) = match input.tail {
+            Some(_) => (quote!(#value), unless_handled(kept_value)),
+            None => (quote!(_), kept_value),
         };
         quote! {
             #enter
@@ -129,7 +131,16 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
             let #value = #private::typed(#value_type, #body);
             #private::Flow::Value(#value)
         });
-        let kept_way = keep(&quote!(#way));
+        let kept_way = keep(&way);
+        let kept = unless_handled(quote! {
+            match #flow {
+                #private::Flow::Value(#value) => #kept_value,
+                #private::Flow::Left(#way) => {
+                    let #way = #private::Held(#way);
+                    #kept_way
+                }
+            }
+        });
         let replayed = replay(expansion, input, &way);
         quote! {
             #enter
@@ -143,13 +154,7 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
             match #private::after_exit(#ended, #exited) {
                 ::core::result::Result::Err((#error, #flow)) => {
                     #[allow(unreachable_code)]
-                    let #error = match #flow {
-                        #private::Flow::Value(#value) => #kept_value,
-                        #private::Flow::Left(#way) => {
-                            let #way = #private::Held(#way);
-                            #kept_way
-                        }
-                    };
+                    let #error = #kept;
                     #raise
                 }
                 ::core::result::Result::Ok((#private::Flow::Value(#value), _)) => #value,

@@ -398,8 +398,8 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for ByRef<'_, M> {
 pub struct Unpinned<M>(pub M);
 
 // No `Pin<&mut M>` is ever made from a `Pin<&mut Unpinned<M>>`: the field
-// is not structurally pinned, which is what makes this impl sound (and
-// it needs no `unsafe`: `Unpin` is a safe trait).
+// is not structurally pinned, which is what makes this impl sound (and,
+// `Unpin` being a safe trait, an ordinary impl).
 impl<M> Unpin for Unpinned<M> {}
 
 #[diagnostic::do_not_recommend]

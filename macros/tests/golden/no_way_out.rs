@@ -59,13 +59,15 @@ async fn golden() -> Result<u64, Error> {
                     let error = if scope.as_ref().handled_block_failure() {
                         error
                     } else {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::keep::{
-                            KeepBoth as _, KeepByHook as _, KeepLater as _,
-                        };
-                        (&&&::async_with::__private::keep::Keep::of(&error, &value))
-                            .keep_kind()
-                            .keep(error, value)
+                        {
+                            #[allow(unused_imports)]
+                            use ::async_with::__private::keep::{
+                                KeepBoth as _, KeepByHook as _, KeepLater as _,
+                            };
+                            (&&&::async_with::__private::keep::Keep::of(&error, &value))
+                                .keep_kind()
+                                .keep(error, value)
+                        }
                     };
                     {
                         #[allow(unused_imports)]

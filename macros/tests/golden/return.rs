@@ -80,20 +80,22 @@ async fn golden() -> Result<u64, Error> {
             match ::async_with::__private::after_exit(ended, exited) {
                 ::core::result::Result::Err((error, flow)) => {
                     #[allow(unreachable_code)]
-                    let error = match flow {
-                        ::async_with::__private::Flow::Value(value) => error,
-                        ::async_with::__private::Flow::Left(way) => {
-                            let way = ::async_with::__private::Held(way);
-                            if scope.as_ref().handled_block_failure() {
-                                error
-                            } else {
-                                #[allow(unused_imports)]
-                                use ::async_with::__private::keep::{
-                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
-                                };
-                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                    .keep_kind()
-                                    .keep(error, way)
+                    let error = if scope.as_ref().handled_block_failure() {
+                        error
+                    } else {
+                        match flow {
+                            ::async_with::__private::Flow::Value(value) => error,
+                            ::async_with::__private::Flow::Left(way) => {
+                                let way = ::async_with::__private::Held(way);
+                                {
+                                    #[allow(unused_imports)]
+                                    use ::async_with::__private::keep::{
+                                        KeepBoth as _, KeepByHook as _, KeepLater as _,
+                                    };
+                                    (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                        .keep_kind()
+                                        .keep(error, way)
+                                }
                             }
                         }
                     };

@@ -65,11 +65,11 @@ async fn golden() -> Result<u64, Error> {
         match ::async_with::__private::after_exit(ended, exited) {
             ::core::result::Result::Err((error, flow)) => {
                 #[allow(unreachable_code)]
-                let error = match flow {
-                    ::async_with::__private::Flow::Value(value) => {
-                        if scope.as_ref().handled_block_failure() {
-                            error
-                        } else {
+                let error = if scope.as_ref().handled_block_failure() {
+                    error
+                } else {
+                    match flow {
+                        ::async_with::__private::Flow::Value(value) => {
                             #[allow(unused_imports)]
                             use ::async_with::__private::keep::{
                                 KeepBoth as _, KeepByHook as _, KeepLater as _,
@@ -78,19 +78,17 @@ async fn golden() -> Result<u64, Error> {
                                 .keep_kind()
                                 .keep(error, value)
                         }
-                    }
-                    ::async_with::__private::Flow::Left(way) => {
-                        let way = ::async_with::__private::Held(way);
-                        if scope.as_ref().handled_block_failure() {
-                            error
-                        } else {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::keep::{
-                                KeepBoth as _, KeepByHook as _, KeepLater as _,
-                            };
-                            (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                .keep_kind()
-                                .keep(error, way)
+                        ::async_with::__private::Flow::Left(way) => {
+                            let way = ::async_with::__private::Held(way);
+                            {
+                                #[allow(unused_imports)]
+                                use ::async_with::__private::keep::{
+                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
+                                };
+                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                    .keep_kind()
+                                    .keep(error, way)
+                            }
                         }
                     }
                 };
