@@ -25,12 +25,26 @@ use crate::parse::{self, AsyncWith};
 use crate::raise;
 use crate::rewrite::{self, Site};
 
-/// `async_with!($crate; INPUT)`: the expansion, or one `compile_error!`.
+/// `async_with!($crate; INPUT)`: the expansion, or its errors.
 /// The entry point as a `proc_macro2` function, for tests and the fuzzer.
 pub fn invocation(tokens: TokenStream) -> TokenStream {
     syn::parse2::<parse::Invocation>(tokens)
         .and_then(|parse::Invocation { krate, input }| expand(input, krate))
-        .unwrap_or_else(syn::Error::into_compile_error)
+        .unwrap_or_else(compile_errors)
+}
+
+/// One `compile_error!`, or several in a block: the macro stands where an
+/// expression goes, and rustc parses one expression there (a second
+/// `compile_error!` after the first would be a confusing "macro expansion
+/// ignores token" error instead of the user's).
+fn compile_errors(error: syn::Error) -> TokenStream {
+    let several = error.clone().into_iter().nth(1).is_some();
+    let errors = error.into_compile_error();
+    if several {
+        quote::quote!({ #errors })
+    } else {
+        errors
+    }
 }
 
 /// The expansion of `input`: its levels, innermost first, then what the

@@ -84,9 +84,10 @@ fn fuzz() {
     );
 }
 
-/// The two inputs a fuzz run of an earlier version minimised, each a panic.
+/// Inputs that fuzz runs of earlier versions found, each a panic or an
+/// expansion that was not Rust.
 #[test]
-fn minimised_panics_give_errors() {
+fn minimised_inputs_give_errors() {
     for input in [
         "::async_with ; x => { __private :: raise ! () }",
         "crate ; x => { __private :: raise ! () }",
@@ -95,10 +96,20 @@ fn minimised_panics_give_errors() {
         "Self :: async_with ; conn = open () => { conn . len () }",
         // Found by the second: a leading `|`, which no `let` pattern has.
         ":: async_with ; | status = last_status (& log) => { * status = Ok (0) ; }",
+        // Found by the third: two mistakes, two `compile_error!`s, which
+        // must stay one expression.
+        ":: async_with ; c = open () => { tokio :: join ! (x y ?) ; tokio :: join ! (x y ?) ; }",
     ] {
         let output = crate::expand::invocation(tokens(input));
         assert!(is_valid(&output, Macro::AsyncWith), "{output}");
     }
+    // Also found by the third: an invisible group in the crate's path (no
+    // text shows it).
+    let mut input: TokenStream =
+        TokenTree::Group(Group::new(Delimiter::None, TokenStream::new())).into();
+    input.extend(tokens(":: async_with ; c = open () => { c . read () ?; }"));
+    let output = crate::expand::invocation(input);
+    assert!(is_valid(&output, Macro::AsyncWith), "{output}");
     let output = crate::generator::async_context(
         TokenStream::new(),
         tokens("async fn x() -> x { yield_!{} return }"),

@@ -25,13 +25,20 @@ impl Parse for Invocation {
         }
         // Only a path that may start a `use` makes the generated
         // `use #krate::__private::..` Rust (`$crate` is one identifier here;
-        // `Self::x` is a path, but no `use` path).
-        syn::parse2::<syn::ItemUse>(quote::quote!(use #krate::__private;)).map_err(|_| {
-            syn::Error::new_spanned(
+        // `Self::x` is a path, but no `use` path). A path holds no group,
+        // not even an invisible one, which syn's `use` would see through.
+        let grouped = krate
+            .clone()
+            .into_iter()
+            .any(|token| matches!(token, TokenTree::Group(_)));
+        let not_a_path =
+            grouped || syn::parse2::<syn::ItemUse>(quote::quote!(use #krate::__private;)).is_err();
+        if not_a_path {
+            return Err(syn::Error::new_spanned(
                 &krate,
                 "expected the runtime crate's path before `;` (use `async_with::async_with!`)",
-            )
-        })?;
+            ));
+        }
         input.parse::<Token![;]>()?;
         Ok(Invocation {
             krate,
