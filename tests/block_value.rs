@@ -101,3 +101,27 @@ fn a_block_value_of_another_type_completed() {
     assert_eq!(value, [1]);
     assert_eq!(events, ["enter quiet", "exit quiet: completed"]);
 }
+
+/// A block without a tail has no value the context's type could change,
+/// so the expansion gives it no witness: one that diverges still takes
+/// the type the `let` expects, and exit sees its panic.
+async fn diverging_without_tail(log: &Log) -> Result<u32, AppError> {
+    let value: u32 = async_with!(_q = Recorder::new("a", log) => {
+        panic!("no value");
+    });
+    Ok(value)
+}
+
+#[test]
+fn a_block_without_a_tail_that_diverges_takes_the_contexts_type() {
+    let log = Log::default();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures_executor::block_on(diverging_without_tail(&log))
+    }));
+    let payload = caught.expect_err("the block panics");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"no value"));
+    assert_eq!(
+        log.events(),
+        ["enter a", "exit a (a-target): panicked(no value)"]
+    );
+}

@@ -22,6 +22,9 @@ pub struct LevelInput<'a> {
     pub body: &'a Block,
     /// The span of the block's tail, if exit looks at the block's value.
     pub tail: Option<Span>,
+    /// The block ends in an expression (whatever exit makes of it): the
+    /// context's type must reach it (`typed_by_context`).
+    pub has_tail: bool,
     /// The block awaits nothing: it runs as a closure.
     pub sync: bool,
     /// The ways out that reach this level's exit.
@@ -72,16 +75,14 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
     };
     let body = input.body;
     let value_type = local("value_type");
-    let exit = quote_spanned!(expr_span=> #scope.as_mut().exit);
+    let exit_after = quote_spanned!(expr_span=> #scope.as_mut().exit_after);
     // Exit failed after the block failed: exit's error keeps the block's
     // failure where its type can (`suppressed.rs`), unless the manager
     // handled that failure itself.
     let keep = |held: &Ident| {
-        quote! {{
-            #[allow(unused_imports)]
-            use #private::keep::{KeepBoth as _, KeepByHook as _, KeepLater as _};
+        quote! {
             (&&&#private::keep::Keep::of(&#error, &#held)).keep_kind().keep(#error, #held)
-        }}
+        }
     };
     let unless_handled = |kept: TokenStream| {
         quote! {
@@ -102,25 +103,35 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
 
     let code = if input.arriving.is_empty() {
         // No way out but the block's end: the block's value is the macro's.
+        // Without a tail, nothing types the value but the block itself.
+        let typed = match input.has_tail {
+            true => quote!(#private::typed(#value_type, #body)),
+            false => quote!(#body),
+        };
         let ended_with = run(quote! {
             #bind
-            #private::typed(#value_type, #body)
+            #typed
         });
-        let (kept_binding, kept_value) = match input.tail {
-            Some(_) => (quote!(#value), unless_handled(kept_value)),
-            None => (quote!(_), kept_value),
+        let (kept_binding, keep_value) = match input.tail {
+            Some(_) => {
+                let kept = unless_handled(kept_value);
+                // The value is `!` in a block that never ends.
+                (
+                    quote!(#value),
+                    quote!(#[allow(unreachable_code)] let #error = #kept;),
+                )
+            }
+            None => (quote!(_), quote!()),
         };
         quote! {
             #enter
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut #ended = #ended_with;
-            let #exited = #exit(#private::outcome(&mut #ended, |#kept_binding| #value_outcome)) #await_;
+            let #exited = #exit_after(&mut #ended, |#kept_binding| #value_outcome) #await_;
             match #private::after_exit(#ended, #exited) {
                 ::core::result::Result::Ok((#value, _)) => #value,
                 ::core::result::Result::Err((#error, #kept_binding)) => {
-                    // The value is `!` in a block that never ends.
-                    #[allow(unreachable_code)]
-                    let #error = #kept_value;
+                    #keep_value
                     #raise
                 }
             }
@@ -146,7 +157,7 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
             #enter
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut #ended = #ended_with;
-            let #exited = #scope.as_mut().exit_after(&mut #ended, |#flow| match #flow {
+            let #exited = #exit_after(&mut #ended, |#flow| match #flow {
                 #private::Flow::Value(#value) => #value_outcome,
                 #private::Flow::Left(#way) => #private::WayOut::outcome(#way),
             }) #await_;
@@ -159,8 +170,6 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
                 }
                 ::core::result::Result::Ok((#private::Flow::Value(#value), _)) => #value,
                 ::core::result::Result::Ok((#private::Flow::Left(#way), #action)) => {
-                    #[allow(unused_imports)]
-                    use #private::{SuppressedOther as _, SuppressedUnit as _};
                     let suppressed = (&&#private::SuppressedValue(#value_type)).value();
                     match #private::suppressed_way(#action, &#way, suppressed) {
                         ::core::option::Option::Some(#value) => #value,
@@ -172,19 +181,22 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
     };
     // A level that replays an unlabelled `break`/`continue` cannot be a
     // labelled block (E0695).
-    let labelled = !input.arriving.iter().any(|&index| {
-        let way = &expansion.ways[index];
-        way.replayed_at == input.depth && matches!(way.site, Site::Jump { label: None, .. })
-    });
+    let labelled = input.has_tail
+        && !input.arriving.iter().any(|&index| {
+            let way = &expansion.ways[index];
+            way.replayed_at == input.depth && matches!(way.site, Site::Jump { label: None, .. })
+        });
     let (witness, ways) = match input.depth {
         0 => declarations(expansion),
         _ => (None, None),
     };
-    typed_by_context(input.depth, &private, witness, ways, code, labelled)
+    let typed = input.has_tail || !input.arriving.is_empty();
+    typed_by_context(input.depth, &private, witness, ways, code, labelled, typed)
 }
 
 /// The outermost level's declarations, shared by every level: the return
-/// type's witness (before any code that returns) and the enum of ways out.
+/// type's witness (before any code that returns), the traits of the
+/// autoref choices, and the enum of ways out.
 fn declarations(expansion: &Expansion) -> (Option<TokenStream>, Option<TokenStream>) {
     let private = {
         let krate = &expansion.krate;
@@ -216,7 +228,13 @@ fn declarations(expansion: &Expansion) -> (Option<TokenStream>, Option<TokenStre
     let ways = ways_enum();
     let ways = (!expansion.ways.is_empty())
         .then(|| quote!(#private::ways_out!(#ways { #(#variants),* });));
-    (witness, ways)
+    // The traits of every autoref choice of every level, once.
+    let declared = quote! {
+        #[allow(unused_imports)]
+        use #private::methods::*;
+        #ways
+    };
+    (witness, Some(declared))
 }
 
 /// `return Flow::Left(AsyncWithWays::variant(leave))`, out of the block
@@ -262,8 +280,6 @@ pub fn question(
 /// keeps it if it can be boxed.
 fn leave_residual(private: &TokenStream, residual: &Ident) -> TokenStream {
     quote! {{
-        #[allow(unused_imports)]
-        use #private::{HeldErrorKind as _, HeldNothingKind as _, ViewsCompleted as _, ViewsDebug as _, ViewsDisplay as _, ViewsOpaque as _};
         let view = (&&&&#private::Way(&#residual)).kind();
         let held = (&&#private::Way(&#residual)).held();
         #private::Leave::new(#residual, view, held)
@@ -289,8 +305,6 @@ pub fn leave_returned(
     }
     let value = Ident::new("value", Span::mixed_site().located_at(span));
     quote_spanned! {span=> {
-        #[allow(unused_imports)]
-        use #private::{ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _};
         let #value = #returned;
         let view = (&&&#private::Way(&#value)).view();
         #private::Leave::new(#value, view, #private::HoldsNothing)
@@ -309,11 +323,9 @@ pub fn leave_completed(krate: &TokenStream, value: Option<TokenStream>) -> Token
 /// there.
 fn outcome_of_value(private: &TokenStream, value: &Ident, tail: Span) -> TokenStream {
     let private = raise::located_at(private, tail);
-    quote_spanned! {tail=> {
-        #[allow(unused_imports)]
-        use #private::{ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _};
+    quote_spanned! {tail=>
         #private::way_outcome(#value, (&&&#private::Way(#value)).view())
-    }}
+    }
 }
 
 /// After exit: the ways out this level replays, and the others handed to
@@ -433,11 +445,7 @@ fn lend(private: &TokenStream, manager: &Manager) -> TokenStream {
     let lent = Ident::new("manager", Span::mixed_site().located_at(expr_span));
     quote_spanned! {expr_span=>
         match (#expr,) {
-            (#lent,) => {
-                #[allow(unused_imports)]
-                use #private::{LendByRef as _, LendManager as _, LendOther as _, LendUnpinned as _};
-                (&&&&#private::Lend(&#lent)).lend_kind().lend(#lent)
-            }
+            (#lent,) => (&&&&#private::Lend(&#lent)).lend_kind().lend(#lent),
         }
     }
 }
@@ -470,7 +478,8 @@ fn run_block(
 ///
 /// Not with an unlabelled `break`/`continue` replayed here: it cannot be
 /// inside a labelled block (E0695), nor a loop of ours. There the block's
-/// value is typed inside the block.
+/// value is typed inside the block. Nor for a block without a tail, whose
+/// value (`()`, or none when it diverges) no expected type changes.
 fn typed_by_context(
     depth: usize,
     private: &TokenStream,
@@ -478,12 +487,14 @@ fn typed_by_context(
     ways: Option<TokenStream>,
     code: TokenStream,
     labelled: bool,
+    typed: bool,
 ) -> TokenStream {
     let value = local("value");
     let value_type = local("value_type");
+    let value_type_declared = typed.then(|| quote!(let #value_type = ::core::marker::PhantomData;));
     let declared = quote! {
         #witness
-        let #value_type = ::core::marker::PhantomData;
+        #value_type_declared
     };
     if !labelled {
         return quote! {{

@@ -165,6 +165,7 @@ pub fn level(
     // The tail is read as written (the rewrite turns `Err(e)?` into a
     // `match`): for several managers, each level's value is the user's.
     let tail = tail_value(&input.body);
+    let has_tail = has_tail(&input.body);
     let (body, sync, mut arriving) = if input.managers.is_empty() {
         let mut body = input.body;
         // A block that awaits nothing runs as a closure (`emit::run_block`).
@@ -199,6 +200,7 @@ pub fn level(
             manager: &manager,
             body: &body,
             tail,
+            has_tail,
             sync,
             arriving: &arriving,
             raised,
@@ -288,6 +290,17 @@ fn tail_value(body: &Block) -> Option<Span> {
             Some(mac.mac.span())
         }
         _ => None,
+    }
+}
+
+/// Whether the block ends in an expression: only then may the type the
+/// context expects of its value matter while it is checked (a closure's
+/// signature, a coercion). Without one its value is `()`, or it diverges.
+fn has_tail(body: &Block) -> bool {
+    match body.stmts.last() {
+        Some(Stmt::Expr(_, None)) => true,
+        Some(Stmt::Macro(mac)) => mac.semi_token.is_none(),
+        _ => false,
     }
 }
 

@@ -16,26 +16,20 @@ use quote::quote_spanned;
 /// error about the conversion points at the user's manager, not at the
 /// whole invocation.
 pub fn emit(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
-    let (kind, choice) = raise_kind(krate, error, span);
+    let kind = raise_kind(krate, error, span);
     quote_spanned! {span=> {
-        #choice
         #[allow(unreachable_code, clippy::diverging_sub_expression)]
         return #kind.raise(#error);
     }}
 }
 
-/// The statements that choose how `error` leaves (`kind`, by autoref on
-/// its type), reported at `span`.
-fn raise_kind(krate: &TokenStream, error: &TokenStream, span: Span) -> (TokenStream, TokenStream) {
+/// How `error` leaves, chosen by autoref on its type (the kind borrows
+/// nothing: the error then moves), reported at `span`.
+fn raise_kind(krate: &TokenStream, error: &TokenStream, span: Span) -> TokenStream {
     let krate = located_at(krate, span);
-    let kind = quote::quote_spanned!(Span::mixed_site()=> kind);
-    let choice = quote_spanned! {span=>
-        #[allow(unused_imports)]
-        use #krate::__private::raise::{KindNever as _, KindPropagate as _};
-        #[allow(unreachable_code)]
-        let #kind = (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind();
-    };
-    (kind, choice)
+    quote_spanned! {span=>
+        (&&#krate::__private::raise::Probe(&#error)).async_with_raise_kind()
+    }
 }
 
 /// Inside async-stream's `stream!`/`try_stream!`, the sender its `yield`
@@ -66,9 +60,8 @@ pub fn emit_to_stream(
     error: &TokenStream,
     span: Span,
 ) -> TokenStream {
-    let (kind, choice) = raise_kind(krate, error, span);
+    let kind = raise_kind(krate, error, span);
     quote_spanned! {span=> {
-        #choice
         #[allow(unreachable_code)]
         #sink.send(#kind.stream_item(#error)).await;
         #[allow(unreachable_code)]

@@ -7,10 +7,9 @@
 
 pub use crate::expansion::{
     AsByRef, AsIs, AsUnpinned, BodyFn, BodyResult, Branch, Captures, CatchUnwind, Checked, Co,
-    Ended, Fallible, FallibleReturn, Flow, FromError, Generator, HasOutput, Held, HeldErrorKind,
-    HeldNothingKind, HoldsNothing, Leave, Lend, LendByRef, LendManager, LendOther, LendUnpinned,
-    Never, Scope, SuppressedOther, SuppressedUnit, SuppressedValue, ViewableError, ViewsCompleted,
-    ViewsDebug, ViewsDisplay, ViewsOpaque, Way, WayOut, YieldFuture, after_exit, async_with,
-    branch, catch_unwind, catch_unwind_now, keep, manager, outcome, pin, raise, return_type,
-    returning, scope, suppressed_way, typed, value_of, way_outcome, ways_out,
+    Ended, Fallible, FallibleReturn, Flow, FromError, Generator, HasOutput, Held, HoldsNothing,
+    Leave, Lend, Never, Scope, SuppressedValue, ViewableError, Way, WayOut, YieldFuture,
+    after_exit, async_with, branch, catch_unwind, catch_unwind_now, keep, manager, methods,
+    outcome, pin, raise, return_type, returning, scope, suppressed_way, typed, value_of,
+    way_outcome, ways_out,
 };

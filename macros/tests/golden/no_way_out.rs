@@ -7,25 +7,20 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
+            #[allow(unused_imports)]
+            use ::async_with::__private::methods::*;
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
-                (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
-                ::async_with::__private:: { LendByRef as _, LendManager as _, LendOther
-                as _, LendUnpinned as _ }; (&& && ::async_with::__private::Lend(&
-                manager)).lend_kind().lend(manager) } }))
+                (Connection::open(),) { (manager,) => (&& &&
+                ::async_with::__private::Lend(& manager)).lend_kind().lend(manager), }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
                 ::core::result::Result::Err(error) => {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::raise::{
-                        KindNever as _, KindPropagate as _,
-                    };
-                    #[allow(unreachable_code)]
-                    let kind = (&&::async_with::__private::raise::Probe(&error))
-                        .async_with_raise_kind();
                     #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                    return kind.raise(error);
+                    return (&&::async_with::__private::raise::Probe(&error))
+                        .async_with_raise_kind()
+                        .raise(error);
                 }
             };
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
@@ -36,19 +31,11 @@ async fn golden() -> Result<u64, Error> {
             });
             let exited = scope
                 .as_mut()
-                .exit(
-                    ::async_with::__private::outcome(
-                        &mut ended,
-                        |value| {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::{
-                                ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
-                            };
-                            ::async_with::__private::way_outcome(
-                                value,
-                                (&&&::async_with::__private::Way(value)).view(),
-                            )
-                        },
+                .exit_after(
+                    &mut ended,
+                    |value| ::async_with::__private::way_outcome(
+                        value,
+                        (&&&::async_with::__private::Way(value)).view(),
                     ),
                 )
                 .await;
@@ -59,26 +46,15 @@ async fn golden() -> Result<u64, Error> {
                     let error = if scope.as_ref().handled_block_failure() {
                         error
                     } else {
-                        {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::keep::{
-                                KeepBoth as _, KeepByHook as _, KeepLater as _,
-                            };
-                            (&&&::async_with::__private::keep::Keep::of(&error, &value))
-                                .keep_kind()
-                                .keep(error, value)
-                        }
+                        (&&&::async_with::__private::keep::Keep::of(&error, &value))
+                            .keep_kind()
+                            .keep(error, value)
                     };
                     {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::raise::{
-                            KindNever as _, KindPropagate as _,
-                        };
-                        #[allow(unreachable_code)]
-                        let kind = (&&::async_with::__private::raise::Probe(&error))
-                            .async_with_raise_kind();
                         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                        return kind.raise(error);
+                        return (&&::async_with::__private::raise::Probe(&error))
+                            .async_with_raise_kind()
+                            .raise(error);
                     }
                 }
             }

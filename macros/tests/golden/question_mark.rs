@@ -7,26 +7,21 @@ async fn golden() -> Result<u64, Error> {
                 let value = ::async_with::__private::value_of(value_type);
                 break 'async_with_value0 value;
             }
+            #[allow(unused_imports)]
+            use ::async_with::__private::methods::*;
             ::async_with::__private::ways_out!(AsyncWithWays { Try0(T0) });
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
-                (Connection::open(),) { (manager,) => { #[allow(unused_imports)] use
-                ::async_with::__private:: { LendByRef as _, LendManager as _, LendOther
-                as _, LendUnpinned as _ }; (&& && ::async_with::__private::Lend(&
-                manager)).lend_kind().lend(manager) } }))
+                (Connection::open(),) { (manager,) => (&& &&
+                ::async_with::__private::Lend(& manager)).lend_kind().lend(manager), }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
                 ::core::result::Result::Err(error) => {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::raise::{
-                        KindNever as _, KindPropagate as _,
-                    };
-                    #[allow(unreachable_code)]
-                    let kind = (&&::async_with::__private::raise::Probe(&error))
-                        .async_with_raise_kind();
                     #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                    return kind.raise(error);
+                    return (&&::async_with::__private::raise::Probe(&error))
+                        .async_with_raise_kind()
+                        .raise(error);
                 }
             };
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
@@ -42,12 +37,6 @@ async fn golden() -> Result<u64, Error> {
                                     ::core::ops::ControlFlow::Break(residual) => {
                                         return ::async_with::__private::Flow::Left(
                                             AsyncWithWays::Try0({
-                                                #[allow(unused_imports)]
-                                                use ::async_with::__private::{
-                                                    HeldErrorKind as _, HeldNothingKind as _,
-                                                    ViewsCompleted as _, ViewsDebug as _, ViewsDisplay as _,
-                                                    ViewsOpaque as _,
-                                                };
                                                 let view = (&&&&::async_with::__private::Way(&residual))
                                                     .kind();
                                                 let held = (&&::async_with::__private::Way(&residual))
@@ -69,10 +58,6 @@ async fn golden() -> Result<u64, Error> {
                     &mut ended,
                     |flow| match flow {
                         ::async_with::__private::Flow::Value(value) => {
-                            #[allow(unused_imports)]
-                            use ::async_with::__private::{
-                                ViewsCompleted as _, ViewsDebug as _, ViewsOpaque as _,
-                            };
                             ::async_with::__private::way_outcome(
                                 value,
                                 (&&&::async_with::__private::Way(value)).view(),
@@ -93,38 +78,23 @@ async fn golden() -> Result<u64, Error> {
                     } else {
                         match flow {
                             ::async_with::__private::Flow::Value(value) => {
-                                #[allow(unused_imports)]
-                                use ::async_with::__private::keep::{
-                                    KeepBoth as _, KeepByHook as _, KeepLater as _,
-                                };
                                 (&&&::async_with::__private::keep::Keep::of(&error, &value))
                                     .keep_kind()
                                     .keep(error, value)
                             }
                             ::async_with::__private::Flow::Left(way) => {
                                 let way = ::async_with::__private::Held(way);
-                                {
-                                    #[allow(unused_imports)]
-                                    use ::async_with::__private::keep::{
-                                        KeepBoth as _, KeepByHook as _, KeepLater as _,
-                                    };
-                                    (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                        .keep_kind()
-                                        .keep(error, way)
-                                }
+                                (&&&::async_with::__private::keep::Keep::of(&error, &way))
+                                    .keep_kind()
+                                    .keep(error, way)
                             }
                         }
                     };
                     {
-                        #[allow(unused_imports)]
-                        use ::async_with::__private::raise::{
-                            KindNever as _, KindPropagate as _,
-                        };
-                        #[allow(unreachable_code)]
-                        let kind = (&&::async_with::__private::raise::Probe(&error))
-                            .async_with_raise_kind();
                         #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                        return kind.raise(error);
+                        return (&&::async_with::__private::raise::Probe(&error))
+                            .async_with_raise_kind()
+                            .raise(error);
                     }
                 }
                 ::core::result::Result::Ok(
@@ -133,10 +103,6 @@ async fn golden() -> Result<u64, Error> {
                 ::core::result::Result::Ok(
                     (::async_with::__private::Flow::Left(way), action),
                 ) => {
-                    #[allow(unused_imports)]
-                    use ::async_with::__private::{
-                        SuppressedOther as _, SuppressedUnit as _,
-                    };
                     let suppressed = (&&::async_with::__private::SuppressedValue(
                         value_type,
                     ))

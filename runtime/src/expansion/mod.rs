@@ -86,6 +86,7 @@ mod captures;
 mod flow;
 pub mod keep;
 mod lend;
+pub mod methods;
 pub mod raise;
 mod shape;
 mod suppress;
