@@ -359,3 +359,66 @@ fn a_block_that_awaits_owns_a_moved_local_and_stays_send() {
     tx.send(8).unwrap();
     assert_eq!(spawned(receive_then_await(rx)), Some(8));
 }
+
+/// The user's own traits stay usable around the macro, even one with a
+/// blanket impl whose method names are common words: the expansion's
+/// choices call methods whose names no user trait is likely to have.
+mod blanket_traits {
+    #![allow(dead_code)]
+    pub trait Words {
+        fn kind(&self) -> u8 {
+            1
+        }
+        fn view(&self) -> u8 {
+            2
+        }
+        fn held(&self) -> u8 {
+            3
+        }
+        fn value(&self) -> u8 {
+            4
+        }
+        fn lend_kind(&self) -> u8 {
+            5
+        }
+        fn keep_kind(&self) -> u8 {
+            6
+        }
+        fn raise(&self) -> u8 {
+            7
+        }
+        fn lend(&self) -> u8 {
+            8
+        }
+        fn keep(&self) -> u8 {
+            9
+        }
+    }
+    impl<T: ?Sized> Words for T {}
+}
+
+async fn with_blanket_trait(log: &Log, fail: bool) -> Result<u8, common::ManagerError> {
+    use blanket_traits::Words as _;
+    let manager = common::Recorder::new("a", log).on_exit(common::OnExit::Fail);
+    let n = async_with!(conn = manager => {
+        if fail {
+            Err(common::ManagerError { name: "block", step: "run", saw: None })?;
+        }
+        conn.len().kind() + conn.view()
+    });
+    Ok(n)
+}
+
+#[test]
+fn a_blanket_trait_with_common_method_names_is_in_scope() {
+    let (ok, failed) = run_both(|| async {
+        let log = Log::default();
+        (
+            with_blanket_trait(&log, false).await,
+            with_blanket_trait(&log, true).await,
+        )
+    });
+    let saw = |result: Result<u8, common::ManagerError>| result.unwrap_err().saw;
+    assert_eq!(saw(ok), Some("completed".to_string()));
+    assert_eq!(saw(failed), Some("failed(block failed to run)".to_string()));
+}

@@ -81,7 +81,7 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
     // handled that failure itself.
     let keep = |held: &Ident| {
         quote! {
-            (&&&#private::keep::Keep::of(&#error, &#held)).keep_kind().keep(#error, #held)
+            (&&&#private::keep::Keep::of(&#error, &#held)).async_with_keep().keep(#error, #held)
         }
     };
     let unless_handled = |kept: TokenStream| {
@@ -170,7 +170,7 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
                 }
                 ::core::result::Result::Ok((#private::Flow::Value(#value), _)) => #value,
                 ::core::result::Result::Ok((#private::Flow::Left(#way), #action)) => {
-                    let suppressed = (&&#private::SuppressedValue(#value_type)).value();
+                    let suppressed = (&&#private::SuppressedValue(#value_type)).async_with_suppressed();
                     match #private::suppressed_way(#action, &#way, suppressed) {
                         ::core::option::Option::Some(#value) => #value,
                         ::core::option::Option::None => #replayed,
@@ -280,8 +280,8 @@ pub fn question(
 /// keeps it if it can be boxed.
 fn leave_residual(private: &TokenStream, residual: &Ident) -> TokenStream {
     quote! {{
-        let view = (&&&&#private::Way(&#residual)).kind();
-        let held = (&&#private::Way(&#residual)).held();
+        let view = (&&&&#private::Way(&#residual)).async_with_view_kind();
+        let held = (&&#private::Way(&#residual)).async_with_held();
         #private::Leave::new(#residual, view, held)
     }}
 }
@@ -306,7 +306,7 @@ pub fn leave_returned(
     let value = Ident::new("value", Span::mixed_site().located_at(span));
     quote_spanned! {span=> {
         let #value = #returned;
-        let view = (&&&#private::Way(&#value)).view();
+        let view = (&&&#private::Way(&#value)).async_with_view();
         #private::Leave::new(#value, view, #private::HoldsNothing)
     }}
 }
@@ -324,7 +324,7 @@ pub fn leave_completed(krate: &TokenStream, value: Option<TokenStream>) -> Token
 fn outcome_of_value(private: &TokenStream, value: &Ident, tail: Span) -> TokenStream {
     let private = raise::located_at(private, tail);
     quote_spanned! {tail=>
-        #private::way_outcome(#value, (&&&#private::Way(#value)).view())
+        #private::way_outcome(#value, (&&&#private::Way(#value)).async_with_view())
     }
 }
 
@@ -445,7 +445,7 @@ fn lend(private: &TokenStream, manager: &Manager) -> TokenStream {
     let lent = Ident::new("manager", Span::mixed_site().located_at(expr_span));
     quote_spanned! {expr_span=>
         match (#expr,) {
-            (#lent,) => (&&&&#private::Lend(&#lent)).lend_kind().lend(#lent),
+            (#lent,) => (&&&&#private::Lend(&#lent)).async_with_lend().lend(#lent),
         }
     }
 }

@@ -5,7 +5,7 @@ async fn golden() -> Result<u64, Error> {
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
             (Connection::open(),) { (manager,) => (&& && ::async_with::__private::Lend(&
-            manager)).lend_kind().lend(manager), }))
+            manager)).async_with_lend().lend(manager), }))
         );
         let target = match scope.as_mut().enter().await {
             ::core::result::Result::Ok(target) => target,

@@ -12,7 +12,8 @@ async fn golden() -> Result<u64, Error> {
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => (&& &&
-                ::async_with::__private::Lend(& manager)).lend_kind().lend(manager), }))
+                ::async_with::__private::Lend(& manager)).async_with_lend()
+                .lend(manager), }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
@@ -35,7 +36,7 @@ async fn golden() -> Result<u64, Error> {
                     &mut ended,
                     |value| ::async_with::__private::way_outcome(
                         value,
-                        (&&&::async_with::__private::Way(value)).view(),
+                        (&&&::async_with::__private::Way(value)).async_with_view(),
                     ),
                 )
                 .await;
@@ -47,7 +48,7 @@ async fn golden() -> Result<u64, Error> {
                         error
                     } else {
                         (&&&::async_with::__private::keep::Keep::of(&error, &value))
-                            .keep_kind()
+                            .async_with_keep()
                             .keep(error, value)
                     };
                     {

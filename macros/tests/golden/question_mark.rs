@@ -13,7 +13,8 @@ async fn golden() -> Result<u64, Error> {
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => (&& &&
-                ::async_with::__private::Lend(& manager)).lend_kind().lend(manager), }))
+                ::async_with::__private::Lend(& manager)).async_with_lend()
+                .lend(manager), }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
@@ -38,9 +39,9 @@ async fn golden() -> Result<u64, Error> {
                                         return ::async_with::__private::Flow::Left(
                                             AsyncWithWays::Try0({
                                                 let view = (&&&&::async_with::__private::Way(&residual))
-                                                    .kind();
+                                                    .async_with_view_kind();
                                                 let held = (&&::async_with::__private::Way(&residual))
-                                                    .held();
+                                                    .async_with_held();
                                                 ::async_with::__private::Leave::new(residual, view, held)
                                             }),
                                         );
@@ -60,7 +61,7 @@ async fn golden() -> Result<u64, Error> {
                         ::async_with::__private::Flow::Value(value) => {
                             ::async_with::__private::way_outcome(
                                 value,
-                                (&&&::async_with::__private::Way(value)).view(),
+                                (&&&::async_with::__private::Way(value)).async_with_view(),
                             )
                         }
                         ::async_with::__private::Flow::Left(way) => {
@@ -79,13 +80,13 @@ async fn golden() -> Result<u64, Error> {
                         match flow {
                             ::async_with::__private::Flow::Value(value) => {
                                 (&&&::async_with::__private::keep::Keep::of(&error, &value))
-                                    .keep_kind()
+                                    .async_with_keep()
                                     .keep(error, value)
                             }
                             ::async_with::__private::Flow::Left(way) => {
                                 let way = ::async_with::__private::Held(way);
                                 (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                    .keep_kind()
+                                    .async_with_keep()
                                     .keep(error, way)
                             }
                         }
@@ -106,7 +107,7 @@ async fn golden() -> Result<u64, Error> {
                     let suppressed = (&&::async_with::__private::SuppressedValue(
                         value_type,
                     ))
-                        .value();
+                        .async_with_suppressed();
                     match ::async_with::__private::suppressed_way(
                         action,
                         &way,

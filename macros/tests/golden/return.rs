@@ -18,7 +18,8 @@ async fn golden() -> Result<u64, Error> {
             let mut scope = ::async_with::__private::pin!(
                 ::async_with::__private::scope(::async_with::__private::manager(match
                 (Connection::open(),) { (manager,) => (&& &&
-                ::async_with::__private::Lend(& manager)).lend_kind().lend(manager), }))
+                ::async_with::__private::Lend(& manager)).async_with_lend()
+                .lend(manager), }))
             );
             let target = match scope.as_mut().enter().await {
                 ::core::result::Result::Ok(target) => target,
@@ -40,7 +41,8 @@ async fn golden() -> Result<u64, Error> {
                             return ::async_with::__private::Flow::Left(
                                 AsyncWithWays::Return0({
                                     let value = returned(Err(Empty));
-                                    let view = (&&&::async_with::__private::Way(&value)).view();
+                                    let view = (&&&::async_with::__private::Way(&value))
+                                        .async_with_view();
                                     ::async_with::__private::Leave::new(
                                         value,
                                         view,
@@ -79,7 +81,7 @@ async fn golden() -> Result<u64, Error> {
                             ::async_with::__private::Flow::Left(way) => {
                                 let way = ::async_with::__private::Held(way);
                                 (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                    .keep_kind()
+                                    .async_with_keep()
                                     .keep(error, way)
                             }
                         }
@@ -100,7 +102,7 @@ async fn golden() -> Result<u64, Error> {
                     let suppressed = (&&::async_with::__private::SuppressedValue(
                         value_type,
                     ))
-                        .value();
+                        .async_with_suppressed();
                     match ::async_with::__private::suppressed_way(
                         action,
                         &way,

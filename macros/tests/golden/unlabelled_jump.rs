@@ -7,7 +7,7 @@ async fn golden() -> Result<u64, Error> {
         let mut scope = ::async_with::__private::pin!(
             ::async_with::__private::scope(::async_with::__private::manager(match
             (Connection::open(),) { (manager,) => (&& && ::async_with::__private::Lend(&
-            manager)).lend_kind().lend(manager), }))
+            manager)).async_with_lend().lend(manager), }))
         );
         let target = match scope.as_mut().enter().await {
             ::core::result::Result::Ok(target) => target,
@@ -45,7 +45,7 @@ async fn golden() -> Result<u64, Error> {
                     ::async_with::__private::Flow::Value(value) => {
                         ::async_with::__private::way_outcome(
                             value,
-                            (&&&::async_with::__private::Way(value)).view(),
+                            (&&&::async_with::__private::Way(value)).async_with_view(),
                         )
                     }
                     ::async_with::__private::Flow::Left(way) => {
@@ -64,13 +64,13 @@ async fn golden() -> Result<u64, Error> {
                     match flow {
                         ::async_with::__private::Flow::Value(value) => {
                             (&&&::async_with::__private::keep::Keep::of(&error, &value))
-                                .keep_kind()
+                                .async_with_keep()
                                 .keep(error, value)
                         }
                         ::async_with::__private::Flow::Left(way) => {
                             let way = ::async_with::__private::Held(way);
                             (&&&::async_with::__private::keep::Keep::of(&error, &way))
-                                .keep_kind()
+                                .async_with_keep()
                                 .keep(error, way)
                         }
                     }
@@ -89,7 +89,7 @@ async fn golden() -> Result<u64, Error> {
                 (::async_with::__private::Flow::Left(way), action),
             ) => {
                 let suppressed = (&&::async_with::__private::SuppressedValue(value_type))
-                    .value();
+                    .async_with_suppressed();
                 match ::async_with::__private::suppressed_way(action, &way, suppressed) {
                     ::core::option::Option::Some(value) => value,
                     ::core::option::Option::None => {

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! use __private::keep::{KeepBoth as _, KeepByHook as _, KeepLater as _};
-//! (&&&Keep::of(&error, &held)).keep_kind().keep(error, held)
+//! (&&&Keep::of(&error, &held)).async_with_keep().keep(error, held)
 //! ```
 //!
 //! An autoref ladder of three rungs, most specific first: the error
@@ -59,11 +59,11 @@ impl<E, S> Keep<E, S> {
 /// First: the error type's own [`KeepSuppressed`].
 pub trait KeepByHook {
     /// [`ByHook`].
-    fn keep_kind(&self) -> ByHook;
+    fn async_with_keep(&self) -> ByHook;
 }
 impl<E: KeepSuppressed, S: HeldError> KeepByHook for &&&Keep<E, S> {
     #[inline(always)]
-    fn keep_kind(&self) -> ByHook {
+    fn async_with_keep(&self) -> ByHook {
         ByHook
     }
 }
@@ -71,7 +71,7 @@ impl<E: KeepSuppressed, S: HeldError> KeepByHook for &&&Keep<E, S> {
 /// Then: an error type that holds any error.
 pub trait KeepBoth {
     /// [`Both`].
-    fn keep_kind(&self) -> Both;
+    fn async_with_keep(&self) -> Both;
 }
 impl<E, S> KeepBoth for &&Keep<E, S>
 where
@@ -79,7 +79,7 @@ where
     S: HeldError,
 {
     #[inline(always)]
-    fn keep_kind(&self) -> Both {
+    fn async_with_keep(&self) -> Both {
         Both
     }
 }
@@ -87,11 +87,11 @@ where
 /// Last: the later error goes on alone.
 pub trait KeepLater {
     /// [`Later`].
-    fn keep_kind(&self) -> Later;
+    fn async_with_keep(&self) -> Later;
 }
 impl<E, S> KeepLater for &Keep<E, S> {
     #[inline(always)]
-    fn keep_kind(&self) -> Later {
+    fn async_with_keep(&self) -> Later {
         Later
     }
 }

@@ -6,7 +6,7 @@
 //! ```text
 //! pin!(scope(manager(match (expr,) { (m,) => {
 //!     use __private::{LendByRef as _, LendManager as _, LendOther as _, LendUnpinned as _};
-//!     (&&&&Lend(&m)).lend_kind().lend(m)
+//!     (&&&&Lend(&m)).async_with_lend().lend(m)
 //! } })))
 //! ```
 //!
@@ -40,7 +40,7 @@ where
 
 /// How the manager expression of `async_with!` is lent to the scope,
 /// chosen by autoref where its type is concrete: call as
-/// `(&&&&Lend(&expr)).lend_kind().lend(expr)`, then check the result with
+/// `(&&&&Lend(&expr)).async_with_lend().lend(expr)`, then check the result with
 /// [`manager`].
 ///
 /// 1. A manager ([`PinnedContextManager`]) is passed unchanged: every
@@ -64,11 +64,11 @@ pub struct Lend<'a, M>(pub &'a M);
 /// First choice: a manager as it is.
 pub trait LendManager {
     /// [`AsIs`].
-    fn lend_kind(&self) -> AsIs;
+    fn async_with_lend(&self) -> AsIs;
 }
 impl<M: PinnedContextManager> LendManager for &&&Lend<'_, M> {
     #[inline(always)]
-    fn lend_kind(&self) -> AsIs {
+    fn async_with_lend(&self) -> AsIs {
         AsIs
     }
 }
@@ -76,11 +76,11 @@ impl<M: PinnedContextManager> LendManager for &&&Lend<'_, M> {
 /// Second: `&mut M` of a manager that is not `Send`.
 pub trait LendByRef {
     /// [`AsByRef`].
-    fn lend_kind(&self) -> AsByRef;
+    fn async_with_lend(&self) -> AsByRef;
 }
 impl<M: AsyncContextManager + ?Sized> LendByRef for &&Lend<'_, &mut M> {
     #[inline(always)]
-    fn lend_kind(&self) -> AsByRef {
+    fn async_with_lend(&self) -> AsByRef {
         AsByRef
     }
 }
@@ -88,11 +88,11 @@ impl<M: AsyncContextManager + ?Sized> LendByRef for &&Lend<'_, &mut M> {
 /// Third: a manager that is not `Unpin`.
 pub trait LendUnpinned {
     /// [`AsUnpinned`].
-    fn lend_kind(&self) -> AsUnpinned;
+    fn async_with_lend(&self) -> AsUnpinned;
 }
 impl<M: AsyncContextManager> LendUnpinned for &Lend<'_, M> {
     #[inline(always)]
-    fn lend_kind(&self) -> AsUnpinned {
+    fn async_with_lend(&self) -> AsUnpinned {
         AsUnpinned
     }
 }
@@ -100,11 +100,11 @@ impl<M: AsyncContextManager> LendUnpinned for &Lend<'_, M> {
 /// Last: not a manager; [`manager`] reports it.
 pub trait LendOther {
     /// [`AsIs`].
-    fn lend_kind(&self) -> AsIs;
+    fn async_with_lend(&self) -> AsIs;
 }
 impl<M> LendOther for Lend<'_, M> {
     #[inline(always)]
-    fn lend_kind(&self) -> AsIs {
+    fn async_with_lend(&self) -> AsIs {
         AsIs
     }
 }

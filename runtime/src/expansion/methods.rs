@@ -1,6 +1,6 @@
 //! The traits of every autoref choice, in scope once per expansion: the
 //! outermost level writes `use $crate::__private::methods::*;` and each
-//! choice below it is one method call, `(&&&Way(&residual)).kind()`, with
+//! choice below it is one method call, `(&&&Way(&residual)).async_with_view_kind()`, with
 //! no `use` of its own.
 //!
 //! Underscore imports: a glob brings the traits' methods into scope and

@@ -22,6 +22,7 @@
 //! | `suppress.rs` | what a block evaluates to when exit suppressed its failure ([`SuppressedValue`] ladder) |
 //! | `witness.rs` | never-run functions that carry the expected type into the block before it is checked |
 //! | `captures.rs` | `Captures<'a>`, for `#[async_context]`'s rewritten signatures |
+//! | `methods.rs` | the traits of every ladder, brought in scope once per expansion |
 //!
 //! The behaviour itself is elsewhere and only re-exported here: the
 //! protocol every entry point shares (`protocol.rs`: [`scope`],
@@ -46,8 +47,9 @@
 //! bounds hold: so the impl on the most references is the first choice
 //! and the one on the bare probe the fallback. The number of `&`s written
 //! in `macros/src` and the number on each impl here go together: adding
-//! a rung, or moving one, means changing both (and the expansion's
-//! `use ..::{Trait as _}` lists, which bring the traits in scope).
+//! a rung, or moving one, means changing both, and listing a new trait in
+//! `methods.rs`, whose underscore imports the outermost level brings in
+//! scope once (`use $crate::__private::methods::*;`).
 //!
 //! Each method returns a zero-sized marker type (`AsIs`, `Propagate`, ..)
 //! whose inherent method then does the work with the bounds that choice

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! use __private::{SuppressedOther as _, SuppressedUnit as _};
-//! let suppressed = (&&SuppressedValue(value_type)).value();
+//! let suppressed = (&&SuppressedValue(value_type)).async_with_suppressed();
 //! match suppressed_way(action, &way, suppressed) { Some(value) => value, None => /* go on */ }
 //! ```
 //!
@@ -21,17 +21,17 @@ use crate::ExitAction;
 
 /// The value `async_with!` evaluates to when exit suppressed a failure:
 /// `Some(())` for a `()` block, `None` (suppression impossible) otherwise.
-/// Call as `(&&SuppressedValue(value_type)).value()`, with the block's
+/// Call as `(&&SuppressedValue(value_type)).async_with_suppressed()`, with the block's
 /// [`value_of`](super::value_of) witness.
 pub struct SuppressedValue<V>(pub PhantomData<fn() -> V>);
 
 /// The block's value is `()`.
 pub trait SuppressedUnit {
     /// `Some(())`.
-    fn value(&self) -> Option<()>;
+    fn async_with_suppressed(&self) -> Option<()>;
 }
 impl SuppressedUnit for &SuppressedValue<()> {
-    fn value(&self) -> Option<()> {
+    fn async_with_suppressed(&self) -> Option<()> {
         Some(())
     }
 }
@@ -39,10 +39,10 @@ impl SuppressedUnit for &SuppressedValue<()> {
 /// The block has a value that a suppressed failure never produced.
 pub trait SuppressedOther<V> {
     /// `None`.
-    fn value(&self) -> Option<V>;
+    fn async_with_suppressed(&self) -> Option<V>;
 }
 impl<V> SuppressedOther<V> for SuppressedValue<V> {
-    fn value(&self) -> Option<V> {
+    fn async_with_suppressed(&self) -> Option<V> {
         None
     }
 }

@@ -242,30 +242,30 @@ impl<T> HeldOf<T> for HoldsNothing {
 }
 
 /// The choices, by autoref where the value's type is known:
-/// `(&&&&Way(&residual)).view()` for a `?`'s residual or a raised error,
-/// `(&&&Way(&value)).view()` for a `return`'s value or the block's (whose
+/// `(&&&&Way(&residual)).async_with_view()` for a `?`'s residual or a raised error,
+/// `(&&&Way(&value)).async_with_view()` for a `return`'s value or the block's (whose
 /// type may be known only later: the first candidate's bounds then become
-/// requirements), and `(&&Way(&residual)).held()`.
+/// requirements), and `(&&Way(&residual)).async_with_held()`.
 pub struct Way<'a, T>(pub &'a T);
 
 /// First for a residual: its error is a `std::error::Error`, shown with
 /// its `Display`.
 pub trait ViewsDisplay<T> {
     /// The kind, for a residual.
-    fn kind(&self) -> ShowsDisplay;
+    fn async_with_view_kind(&self) -> ShowsDisplay;
     /// The view, for a value.
-    fn view(&self) -> View<T>;
+    fn async_with_view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsDisplay<T> for &&&Way<'_, T>
 where
     T::Error: std::error::Error + Send + Sync + 'static,
 {
     #[inline(always)]
-    fn kind(&self) -> ShowsDisplay {
+    fn async_with_view_kind(&self) -> ShowsDisplay {
         ShowsDisplay
     }
     #[inline(always)]
-    fn view(&self) -> View<T> {
+    fn async_with_view(&self) -> View<T> {
         View(display_outcome)
     }
 }
@@ -273,20 +273,20 @@ where
 /// Then (first for a value): its error is shown with its `Debug`.
 pub trait ViewsDebug<T> {
     /// The kind, for a residual.
-    fn kind(&self) -> ShowsDebug;
+    fn async_with_view_kind(&self) -> ShowsDebug;
     /// The view, for a value.
-    fn view(&self) -> View<T>;
+    fn async_with_view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsDebug<T> for &&Way<'_, T>
 where
     T::Error: ViewableError,
 {
     #[inline(always)]
-    fn kind(&self) -> ShowsDebug {
+    fn async_with_view_kind(&self) -> ShowsDebug {
         ShowsDebug
     }
     #[inline(always)]
-    fn view(&self) -> View<T> {
+    fn async_with_view(&self) -> View<T> {
         View(debug_outcome)
     }
 }
@@ -294,17 +294,17 @@ where
 /// Then: a `Result` or an `Option` whose error only has a type name.
 pub trait ViewsOpaque<T> {
     /// The kind, for a residual.
-    fn kind(&self) -> ShowsOpaque;
+    fn async_with_view_kind(&self) -> ShowsOpaque;
     /// The view, for a value.
-    fn view(&self) -> View<T>;
+    fn async_with_view(&self) -> View<T>;
 }
 impl<T: Fallible> ViewsOpaque<T> for &Way<'_, T> {
     #[inline(always)]
-    fn kind(&self) -> ShowsOpaque {
+    fn async_with_view_kind(&self) -> ShowsOpaque {
         ShowsOpaque
     }
     #[inline(always)]
-    fn view(&self) -> View<T> {
+    fn async_with_view(&self) -> View<T> {
         View(opaque_outcome)
     }
 }
@@ -312,17 +312,17 @@ impl<T: Fallible> ViewsOpaque<T> for &Way<'_, T> {
 /// Last: any other value never fails the block.
 pub trait ViewsCompleted<T> {
     /// The kind, for a residual.
-    fn kind(&self) -> Completed;
+    fn async_with_view_kind(&self) -> Completed;
     /// The view, for a value.
-    fn view(&self) -> View<T>;
+    fn async_with_view(&self) -> View<T>;
 }
 impl<T> ViewsCompleted<T> for Way<'_, T> {
     #[inline(always)]
-    fn kind(&self) -> Completed {
+    fn async_with_view_kind(&self) -> Completed {
         Completed
     }
     #[inline(always)]
-    fn view(&self) -> View<T> {
+    fn async_with_view(&self) -> View<T> {
         View(completed)
     }
 }
@@ -330,11 +330,11 @@ impl<T> ViewsCompleted<T> for Way<'_, T> {
 /// First: the value holds an error exit's error can keep.
 pub trait HeldErrorKind {
     /// [`HoldsError`].
-    fn held(&self) -> HoldsError;
+    fn async_with_held(&self) -> HoldsError;
 }
 impl<T: HeldError> HeldErrorKind for &Way<'_, T> {
     #[inline(always)]
-    fn held(&self) -> HoldsError {
+    fn async_with_held(&self) -> HoldsError {
         HoldsError
     }
 }
@@ -342,11 +342,11 @@ impl<T: HeldError> HeldErrorKind for &Way<'_, T> {
 /// Last: nothing to keep.
 pub trait HeldNothingKind {
     /// [`HoldsNothing`].
-    fn held(&self) -> HoldsNothing;
+    fn async_with_held(&self) -> HoldsNothing;
 }
 impl<T> HeldNothingKind for Way<'_, T> {
     #[inline(always)]
-    fn held(&self) -> HoldsNothing {
+    fn async_with_held(&self) -> HoldsNothing {
         HoldsNothing
     }
 }
@@ -366,13 +366,13 @@ macro_rules! __async_with_ways_out {
             #[inline(always)]
             fn outcome(&self) -> $crate::Outcome<'_> {
                 match self {
-                    $($name::$variant(way) => way.outcome()),+
+                    $($name::$variant(way) => $crate::__private::WayOut::outcome(way)),+
                 }
             }
             #[inline]
             fn held_error(self) -> ::core::option::Option<$crate::BoxError> {
                 match self {
-                    $($name::$variant(way) => way.held_error()),+
+                    $($name::$variant(way) => $crate::__private::WayOut::held_error(way)),+
                 }
             }
         }
