@@ -157,10 +157,7 @@ pub fn level(expansion: &Expansion, input: &LevelInput) -> TokenStream {
             #enter
             #[allow(unreachable_code, unused_braces, clippy::diverging_sub_expression)]
             let mut #ended = #ended_with;
-            let #exited = #exit_after(&mut #ended, |#flow| match #flow {
-                #private::Flow::Value(#value) => #value_outcome,
-                #private::Flow::Left(#way) => #private::WayOut::outcome(#way),
-            }) #await_;
+            let #exited = #exit_after(&mut #ended, |#flow| #flow.outcome(|#value| #value_outcome)) #await_;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             match #private::after_exit(#ended, #exited) {
                 ::core::result::Result::Err((#error, #flow)) => {
@@ -279,11 +276,13 @@ pub fn question(
 /// exit sees its error through `Display` if it has one, and exit's error
 /// keeps it if it can be boxed.
 fn leave_residual(private: &TokenStream, residual: &Ident) -> TokenStream {
-    quote! {{
-        let view = (&&&&#private::Way(&#residual)).async_with_view_kind();
-        let held = (&&#private::Way(&#residual)).async_with_held();
-        #private::Leave::new(#residual, view, held)
-    }}
+    quote! {
+        #private::Leave::new(
+            (&&&&#private::Way(&#residual)).async_with_view_kind(),
+            (&&#private::Way(&#residual)).async_with_held(),
+            #residual,
+        )
+    }
 }
 
 /// A `return`'s value leaving, typed as the function's return value.
@@ -306,8 +305,7 @@ pub fn leave_returned(
     let value = Ident::new("value", Span::mixed_site().located_at(span));
     quote_spanned! {span=> {
         let #value = #returned;
-        let view = (&&&#private::Way(&#value)).async_with_view();
-        #private::Leave::new(#value, view, #private::HoldsNothing)
+        #private::Leave::new((&&&#private::Way(&#value)).async_with_view(), #private::HoldsNothing, #value)
     }}
 }
 

@@ -37,13 +37,15 @@ async fn golden() -> Result<u64, Error> {
                                     ::core::ops::ControlFlow::Continue(value) => value,
                                     ::core::ops::ControlFlow::Break(residual) => {
                                         return ::async_with::__private::Flow::Left(
-                                            AsyncWithWays::Try0({
-                                                let view = (&&&&::async_with::__private::Way(&residual))
-                                                    .async_with_view_kind();
-                                                let held = (&&::async_with::__private::Way(&residual))
-                                                    .async_with_held();
-                                                ::async_with::__private::Leave::new(residual, view, held)
-                                            }),
+                                            AsyncWithWays::Try0(
+                                                ::async_with::__private::Leave::new(
+                                                    (&&&&::async_with::__private::Way(&residual))
+                                                        .async_with_view_kind(),
+                                                    (&&::async_with::__private::Way(&residual))
+                                                        .async_with_held(),
+                                                    residual,
+                                                ),
+                                            ),
                                         );
                                     }
                                 }
@@ -57,16 +59,12 @@ async fn golden() -> Result<u64, Error> {
                 .as_mut()
                 .exit_after(
                     &mut ended,
-                    |flow| match flow {
-                        ::async_with::__private::Flow::Value(value) => {
-                            ::async_with::__private::way_outcome(
+                    |flow| {
+                        flow
+                            .outcome(|value| ::async_with::__private::way_outcome(
                                 value,
                                 (&&&::async_with::__private::Way(value)).async_with_view(),
-                            )
-                        }
-                        ::async_with::__private::Flow::Left(way) => {
-                            ::async_with::__private::WayOut::outcome(way)
-                        }
+                            ))
                     },
                 )
                 .await;

@@ -41,12 +41,10 @@ async fn golden() -> Result<u64, Error> {
                             return ::async_with::__private::Flow::Left(
                                 AsyncWithWays::Return0({
                                     let value = returned(Err(Empty));
-                                    let view = (&&&::async_with::__private::Way(&value))
-                                        .async_with_view();
                                     ::async_with::__private::Leave::new(
-                                        value,
-                                        view,
+                                        (&&&::async_with::__private::Way(&value)).async_with_view(),
                                         ::async_with::__private::HoldsNothing,
+                                        value,
                                     )
                                 }),
                             );
@@ -59,14 +57,7 @@ async fn golden() -> Result<u64, Error> {
                 .as_mut()
                 .exit_after(
                     &mut ended,
-                    |flow| match flow {
-                        ::async_with::__private::Flow::Value(value) => {
-                            ::async_with::Outcome::Completed
-                        }
-                        ::async_with::__private::Flow::Left(way) => {
-                            ::async_with::__private::WayOut::outcome(way)
-                        }
-                    },
+                    |flow| flow.outcome(|value| ::async_with::Outcome::Completed),
                 )
                 .await;
             #[allow(unreachable_code, clippy::diverging_sub_expression)]

@@ -50,14 +50,7 @@ async fn golden() -> Result<u64, Error> {
             .as_mut()
             .exit_after(
                 &mut ended,
-                |flow| match flow {
-                    ::async_with::__private::Flow::Value(value) => {
-                        ::async_with::Outcome::Completed
-                    }
-                    ::async_with::__private::Flow::Left(way) => {
-                        ::async_with::__private::WayOut::outcome(way)
-                    }
-                },
+                |flow| flow.outcome(|value| ::async_with::Outcome::Completed),
             )
             .await;
         #[allow(unreachable_code, clippy::diverging_sub_expression)]

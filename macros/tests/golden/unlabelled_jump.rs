@@ -41,16 +41,12 @@ async fn golden() -> Result<u64, Error> {
             .as_mut()
             .exit_after(
                 &mut ended,
-                |flow| match flow {
-                    ::async_with::__private::Flow::Value(value) => {
-                        ::async_with::__private::way_outcome(
+                |flow| {
+                    flow
+                        .outcome(|value| ::async_with::__private::way_outcome(
                             value,
                             (&&&::async_with::__private::Way(value)).async_with_view(),
-                        )
-                    }
-                    ::async_with::__private::Flow::Left(way) => {
-                        ::async_with::__private::WayOut::outcome(way)
-                    }
+                        ))
                 },
             )
             .await;

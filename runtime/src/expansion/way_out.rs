@@ -36,6 +36,18 @@ pub enum Flow<V, W> {
     Left(W),
 }
 
+impl<V, W: WayOut> Flow<V, W> {
+    /// The outcome exit sees: the way out's, or what `of_value` makes of
+    /// the block's value.
+    #[inline(always)]
+    pub fn outcome<'a>(&'a self, of_value: impl FnOnce(&'a V) -> Outcome<'a>) -> Outcome<'a> {
+        match self {
+            Flow::Value(value) => of_value(value),
+            Flow::Left(way) => way.outcome(),
+        }
+    }
+}
+
 /// What exit needs of a way out: how it sees it, and the error it holds
 /// (kept by an exit error that comes after it).
 pub trait WayOut {
@@ -57,9 +69,10 @@ pub struct Leave<T, V, H> {
 }
 
 impl<T, V, H> Leave<T, V, H> {
-    /// `value`, seen by exit through `view`, holding what `H` says.
+    /// `value`, seen by exit through `view`, holding what `H` says (the
+    /// value last: the expansion chooses both kinds by borrowing it).
     #[inline(always)]
-    pub fn new(value: T, view: V, _: H) -> Self {
+    pub fn new(view: V, _: H, value: T) -> Self {
         Leave {
             value,
             view,
@@ -73,7 +86,7 @@ impl<T> Leave<T, Completed, HoldsNothing> {
     /// `return Ok(..)`.
     #[inline(always)]
     pub fn completed(value: T) -> Self {
-        Leave::new(value, Completed, HoldsNothing)
+        Leave::new(Completed, HoldsNothing, value)
     }
 }
 
