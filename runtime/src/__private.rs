@@ -9,7 +9,6 @@ pub use crate::expansion::{
     AsByRef, AsIs, AsUnpinned, BodyFn, BodyResult, Branch, Captures, CatchUnwind, Checked, Co,
     Ended, Fallible, FallibleReturn, Flow, FromError, Generator, HasOutput, Held, HoldsNothing,
     Leave, Lend, Never, Scope, SuppressedValue, ViewableError, Way, WayOut, YieldFuture,
-    after_exit, async_with, branch, catch_unwind, catch_unwind_now, keep, manager, methods,
-    outcome, pin, raise, return_type, returning, scope, suppressed_way, typed, value_of,
-    way_outcome, ways_out,
+    after_exit, async_with, branch, catch_unwind, catch_unwind_now, keep, manager, methods, pin,
+    raise, return_type, returning, scope, suppressed_way, typed, value_of, way_outcome, ways_out,
 };

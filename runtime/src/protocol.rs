@@ -114,7 +114,7 @@ impl<M: PinnedContextManager> Scope<M> {
     /// Starts exit after the block `ended`: exit sees [`Outcome::Panicked`]
     /// with a view of the payload if the block panicked, else what
     /// `of_value` makes of the block's value (a failure, or
-    /// [`Outcome::Completed`]); see [`outcome`]. The payload and the value
+    /// [`Outcome::Completed`]). The payload and the value
     /// stay in `ended`: nothing is copied across exit's await.
     ///
     /// # Panics
@@ -174,20 +174,6 @@ fn exit_future<'a, M: PinnedContextManager>(
     );
     #[cfg(not(feature = "tracing"))]
     manager.exit(target, outcome)
-}
-
-/// The outcome exit sees after the block `ended`: [`Outcome::Panicked`]
-/// with a view of the payload if the block panicked, else what `of_value`
-/// makes of the block's value.
-#[inline]
-pub fn outcome<'a, V>(
-    ended: &'a mut Ended<V>,
-    of_value: impl FnOnce(&'a V) -> Outcome<'a>,
-) -> Outcome<'a> {
-    match ended {
-        Ok(value) => of_value(value),
-        Err(payload) => Outcome::Panicked(Panic::from_payload(&mut **payload)),
-    }
 }
 
 /// After exit: resumes the block's panic with its original payload,

@@ -26,7 +26,7 @@
 //!
 //! The behaviour itself is elsewhere and only re-exported here: the
 //! protocol every entry point shares (`protocol.rs`: [`scope`],
-//! [`outcome`], [`after_exit`], [`catch_unwind`], [`catch_unwind_now`]),
+//! [`Scope::exit_after`], [`after_exit`], [`catch_unwind`], [`catch_unwind_now`]),
 //! the generator behind `#[async_context]` (`generator.rs`), and the proc
 //! macro itself ([`async_with!`](macro@async_with), reached through the
 //! `async_with!` `macro_rules!` wrapper in `lib.rs`, which passes it
@@ -97,7 +97,7 @@ mod witness;
 
 pub use crate::generator::{BodyFn, BodyResult, Co, FallibleReturn, Generator, YieldFuture};
 pub use crate::protocol::{
-    CatchUnwind, Ended, Scope, after_exit, catch_unwind, catch_unwind_now, outcome, scope,
+    CatchUnwind, Ended, Scope, after_exit, catch_unwind, catch_unwind_now, scope,
 };
 pub use async_with_macros::async_with;
 pub use captures::Captures;
