@@ -125,3 +125,24 @@ fn a_block_without_a_tail_that_diverges_takes_the_contexts_type() {
         ["enter a", "exit a (a-target): panicked(no value)"]
     );
 }
+
+/// A tail that diverges in parentheses is a tail that diverges: exit sees
+/// no value (the `return` is the way out), and the macro's value, of an
+/// unknown type as a statement, needs none.
+#[allow(unused_parens, unreachable_code)]
+async fn parenthesised_return(log: &Log) -> Result<u32, AppError> {
+    async_with!(_q = Recorder::new("a", log) => {
+        (return Ok(7))
+    });
+    Ok(0)
+}
+
+#[test]
+fn a_parenthesised_diverging_tail_needs_no_value_type() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (parenthesised_return(&log).await, log.events())
+    });
+    assert_eq!(result, Ok(7));
+    assert_eq!(events, ["enter a", "exit a (a-target): completed"]);
+}

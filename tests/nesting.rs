@@ -395,3 +395,46 @@ fn twenty_managers_all_see_the_failure_innermost_first() {
     );
     assert_eq!(events, expected);
 }
+
+/// An unlabelled `break` and `continue` in a nested level, to a loop
+/// outside the outermost macro (no loop between the levels): both exits
+/// run, then the outermost level replays the jump.
+async fn loop_outside_both_levels(log: &Log) -> Result<u32, AppError> {
+    let mut total = 0;
+    for i in 1..=4_u32 {
+        async_with!(_a = Recorder::new("a", log) => {
+            async_with!(_b = Recorder::new("b", log) => {
+                if i == 2 {
+                    continue;
+                }
+                if i == 3 {
+                    break;
+                }
+                total += i;
+            });
+        });
+        log.push(format!("after a {i}"));
+    }
+    Ok(total)
+}
+
+#[test]
+fn a_jump_from_a_nested_level_to_a_loop_outside_both_runs_both_exits() {
+    let (result, events) = run_both(|| async {
+        let log = Log::default();
+        (loop_outside_both_levels(&log).await, log.events())
+    });
+    assert_eq!(result, Ok(1));
+    let round = [
+        "enter a",
+        "enter b",
+        "exit b (b-target): completed",
+        "exit a (a-target): completed",
+    ];
+    let expected: Vec<String> = [&round[..], &["after a 1"], &round[..], &round[..]]
+        .concat()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(events, expected);
+}

@@ -22,14 +22,6 @@ pub enum Ending<'a, E> {
     None,
 }
 
-impl<E> Ending<'_, E> {
-    /// `true` unless the value is `Err(_)` or `None`.
-    #[inline]
-    pub fn is_completed(&self) -> bool {
-        matches!(self, Ending::Completed)
-    }
-}
-
 /// A value that can be a failure: `Result` (when `Err`) and `Option` (when
 /// `None`).
 #[diagnostic::on_unimplemented(
