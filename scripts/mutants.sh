@@ -71,7 +71,7 @@ for crate in ${crates[*]}; do
         expansion_tests+=" --cargo-test-arg=--test=$target"
       done
       passes=(
-        "--test-package async-with-macros --cargo-test-arg=--lib --cargo-test-arg=-- --cargo-test-arg=--skip=fuzz --timeout 30"
+        "--test-package async-with-macros --cargo-test-arg=--lib --cargo-test-arg=-- --cargo-test-arg=--skip=fuzz::fuzz --timeout 30"
         "--test-package async-with-tests$expansion_tests"
         "--test-package async-with-macros,async-with-tests,async-with-ui,async-with-edition2021,async-with-renamed"
       ) ;;
