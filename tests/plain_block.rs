@@ -422,3 +422,24 @@ fn a_blanket_trait_with_common_method_names_is_in_scope() {
     assert_eq!(saw(ok), Some("completed".to_string()));
     assert_eq!(saw(failed), Some("failed(block failed to run)".to_string()));
 }
+
+/// A tail that is a brace-delimited macro call (a statement to syn) is a
+/// tail: the type its context expects reaches it (here the closure in it
+/// takes its parameter's type from the `let`).
+#[test]
+fn a_macro_call_as_the_tail_is_typed_by_the_context() {
+    macro_rules! boxed {
+        ($e:expr) => {
+            Box::new($e)
+        };
+    }
+    let (len, log) = run_both(|| async {
+        let log = Log::default();
+        let len: Box<dyn Fn(&str) -> usize> = async_with!(_q = Quiet::new(&log) => {
+            boxed! { |s| s.len() }
+        });
+        (len("four"), log.events())
+    });
+    assert_eq!(len, 4);
+    assert_eq!(log, ["enter quiet", "exit quiet: completed"]);
+}
