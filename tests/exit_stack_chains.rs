@@ -170,3 +170,25 @@ fn a_typed_stack_keeps_them_with_keep_suppressed() {
     });
     assert_eq!(errors, "c, then b, then a");
 }
+
+/// The same reference through `with()`: the stack's entries suppressed the
+/// body's failure and then failed, so the error does not keep the body's
+/// failure (`with` asks the stack, as `async_with!` does).
+#[test]
+fn chaining_reference_through_with() {
+    for kind in [Kind::Defer, Kind::PushExit] {
+        let result: Result<Option<()>, BoxError> =
+            futures_executor::block_on(async_with::with(AsyncExitStack::new(), async |stack| {
+                raise(stack, kind, "IndexError");
+                raise(stack, kind, "KeyError");
+                raise(stack, kind, "AttributeError");
+                stack.push_exit(|_: Outcome<'_>| async { Ok(ExitAction::Suppress) });
+                raise(stack, kind, "ValueError");
+                Err::<(), BoxError>("ZeroDivisionError".into())
+            }));
+        let error = result.unwrap_err();
+        let expected = ["AttributeError", "KeyError", "IndexError"];
+        assert_eq!(by_source(&error), expected, "{kind:?}");
+        assert_eq!(by_errors(&error), expected, "{kind:?}");
+    }
+}
